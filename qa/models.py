@@ -1,0 +1,180 @@
+"""The content model: subjects, questions with their answer and SEO fields, related links."""
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-+[a-z0-9]+)*$"
+slug_validator = RegexValidator(
+    SLUG_PATTERN,
+    "Use lowercase letters, digits and hyphens only (for example “how-do-cells-divide”).",
+    code="invalid_slug",
+)
+
+
+class Subject(models.Model):
+    slug = models.CharField(
+        "slug",
+        max_length=100,
+        unique=True,
+        validators=[slug_validator],
+        help_text="The URL segment: /learn/<slug>/. Lowercase letters, digits and hyphens.",
+    )
+    title = models.CharField("title", max_length=200, help_text="Shown to readers, e.g. “History of the World”.")
+    is_listed = models.BooleanField(
+        "listed",
+        default=True,
+        help_text="Listed subjects appear on /learn and are open to search engines; "
+        "unlisted ones stay reachable but are marked noindex.",
+    )
+    position = models.PositiveIntegerField("position", default=0, help_text="Order on /learn (lowest first).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("qa:subject-detail", kwargs={"subject": self.slug})
+
+
+class QuestionQuerySet(models.QuerySet):
+    def published(self, now=None):
+        """What readers may see: published, and its publication time has come."""
+        now = now or timezone.now()
+        return self.filter(Q(publish_at__isnull=True) | Q(publish_at__lte=now), status=Question.Status.PUBLISHED)
+
+    def indexable(self):
+        """Published pages that search engines may index."""
+        return self.published().filter(no_index=False, subject__is_listed=True)
+
+    def at_path(self, subject_slug, slug):
+        return self.filter(subject__slug=subject_slug, slug=slug)
+
+
+class Question(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished"
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="questions")
+    slug = models.CharField(
+        "slug",
+        max_length=255,
+        validators=[slug_validator],
+        help_text="The last URL segment. Lowercase letters, digits and hyphens; unique within the subject.",
+    )
+    title = models.CharField("title", max_length=500, help_text="The seed's title, usually the question.")
+    article_title = models.CharField("article title", max_length=500, blank=True)
+    question = models.TextField("question", help_text="The student's question, shown as the page heading.")
+    date = models.DateField("date", help_text="The posting date shown to readers.")
+    author = models.CharField("author", max_length=200, blank=True, default="QuickTakes")
+    source_id = models.BigIntegerField(
+        "source id", null=True, blank=True, db_index=True,
+        help_text="The seed's id. Not unique: one question can be cross-listed in two subjects.",
+    )
+    score = models.FloatField("score", null=True, blank=True)
+    no_index = models.BooleanField("no index", default=False, help_text="Ask search engines not to index this page.")
+    date_format = models.CharField("date format", max_length=50, default="MMM DD, YYYY", help_text="Moment-style, e.g. “MMM DD, YYYY”.")
+    post_on_text = models.CharField("posted-on text", max_length=100, default="Posted on", blank=True)
+    status = models.CharField("status", max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    publish_at = models.DateTimeField(
+        "publish at", null=True, blank=True,
+        help_text="Leave empty to publish at once; a future time schedules the article.",
+    )
+    source_missing = models.BooleanField(
+        default=False, editable=False,
+        help_text="Set when a --sync import no longer found the seed file.",
+    )
+    extra = models.JSONField(
+        "extra front matter", default=dict, blank=True,
+        help_text="Every front-matter key without a field of its own, kept verbatim.",
+    )
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        get_latest_by = "updated_at"
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "slug"], name="unique_question_slug_per_subject"),
+        ]
+        indexes = [
+            models.Index(fields=["subject", "status", "-date"], name="question_subject_listing"),
+        ]
+
+    def __str__(self):
+        return self.question[:100]
+
+    def get_absolute_url(self):
+        return reverse("qa:question-detail", kwargs={"subject": self.subject.slug, "slug": self.slug})
+
+    @property
+    def path(self):
+        return self.get_absolute_url()
+
+    def is_published(self, now=None):
+        now = now or timezone.now()
+        return self.status == self.Status.PUBLISHED and (self.publish_at is None or self.publish_at <= now)
+
+    is_published.boolean = True
+
+
+class Answer(models.Model):
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="answer")
+    body = models.TextField("answer", help_text="Markdown with LaTeX math: $…$, $$…$$, \\(…\\), \\[…\\].")
+    html = models.TextField("rendered HTML", blank=True, editable=False)
+
+    def __str__(self):
+        return f"Answer to {self.question_id}"
+
+    def save(self, *args, **kwargs):
+        from qa.rendering import render_markdown
+
+        self.html = render_markdown(self.body)
+        super().save(*args, **kwargs)
+
+
+class SEO(models.Model):
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="seo")
+    title = models.CharField("SEO title", max_length=300, blank=True, help_text="Up to 60 characters is best.")
+    page_description = models.TextField("meta description", blank=True, help_text="50–160 characters is best.")
+    page_keywords = models.TextField("meta keywords", blank=True, help_text="Comma-separated.")
+
+    class Meta:
+        verbose_name = "SEO"
+        verbose_name_plural = "SEO"
+
+    def __str__(self):
+        return self.title
+
+
+class RelatedArticle(models.Model):
+    """A declared link to another article, kept by URL so it resolves once the target exists."""
+
+    MAX_PER_QUESTION = 5
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="related_links")
+    position = models.PositiveSmallIntegerField(default=1)
+    target_url = models.CharField("target URL", max_length=400)
+    target_title = models.CharField("target title", max_length=500, blank=True)
+    target_subject = models.CharField("target subject", max_length=200, blank=True)
+    target_source_id = models.BigIntegerField("target source id", null=True, blank=True)
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position"], name="unique_related_position"),
+            models.CheckConstraint(condition=Q(position__gte=1, position__lte=5), name="related_position_1_to_5"),
+        ]
+
+    def __str__(self):
+        return self.target_url

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from qa import views
+
+app_name = "qa"
+
+urlpatterns = [
+    path("learn/", views.learn_index, name="learn-index"),
+    path("learn/<slug:subject>/", views.subject_detail, name="subject-detail"),
+    path("learn/<slug:subject>/questions/<slug:slug>", views.question_detail, name="question-detail"),
+]
