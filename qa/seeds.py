@@ -10,7 +10,7 @@ LATEX_N_COMMANDS = (
     "nsim nsubseteq nsucc nsucceq nsupseteq ntriangleleft ntriangleright nu nvdash nwarrow "
     "ncong ne"
 ).split()
-_LINE_BREAK = re.compile(r"\\n(?!(?:%s)(?![A-Za-z]))" % "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True)))
+_LINE_BREAK = re.compile(r"\\(?!(?:%s)(?![A-Za-z]))n" % "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True)))
 
 
 def decode_answer(raw: str) -> str:
