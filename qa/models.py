@@ -1,4 +1,5 @@
 """The content model: subjects, questions with their answer and SEO fields, related links."""
+import reversion
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -178,3 +179,10 @@ class RelatedArticle(models.Model):
 
     def __str__(self):
         return self.target_url
+
+
+# Revisions follow the whole article: its answer, SEO fields and related links.
+reversion.register(Answer)
+reversion.register(SEO)
+reversion.register(RelatedArticle)
+reversion.register(Question, follow=["answer", "seo", "related_links"])
