@@ -1,5 +1,10 @@
 """Reading seed files: YAML front matter between ``---`` lines, then a placeholder body."""
+import datetime as _dt
+import hashlib
 import re
+from dataclasses import dataclass, field
+
+import yaml
 
 # LaTeX commands that begin with "n": in an answer, "\n" followed by one of these
 # (as a whole word) is the command, not a line break.  "\t" is never a tab.
@@ -21,3 +26,247 @@ def decode_answer(raw: str) -> str:
 def encode_answer(body: str) -> str:
     r"""The inverse of :func:`decode_answer`: real line breaks back to ``\n``."""
     return body.replace("\r\n", "\n").replace("\n", "\\n")
+
+MAX_SEED_BYTES = 2 * 1024 * 1024
+MAX_NESTING = 8
+MAX_RELATED = 5
+URL_PATTERN = re.compile(r"^/learn/([a-z0-9]+(?:-+[a-z0-9]+)*)/questions/([a-z0-9]+(?:-+[a-z0-9]+)*)$")
+RELATED_KEY = re.compile(r"^related_article(\d+)$")
+REQUIRED = ("id", "date", "title", "question", "answer", "url")
+TEXT_LIMITS = {
+    "title": 500, "article_title": 500, "author": 200, "date_format": 50, "post_on_text": 100,
+    "subject": 200, "file_name": 300,
+}
+# Front-matter keys with a column (or a table) of their own; everything else is kept in `extra`.
+KNOWN_KEYS = {
+    "id", "date", "title", "article_title", "date_format", "post_on_text", "seo", "author",
+    "question", "answer", "url", "score", "no_index",
+}
+
+
+class SeedError(ValueError):
+    """A seed file that cannot be imported, with the reason a person can act on."""
+
+    def __init__(self, reason, line=None):
+        self.reason, self.line = reason, line
+        super().__init__(f"line {line}: {reason}" if line else reason)
+
+
+@dataclass
+class RelatedSeed:
+    position: int
+    url: str
+    title: str = ""
+    subject: str = ""
+    source_id: int | None = None
+
+
+@dataclass
+class Seed:
+    url: str
+    subject_slug: str
+    slug: str
+    source_id: int
+    date: _dt.date
+    title: str
+    question: str
+    answer: str
+    article_title: str = ""
+    author: str = ""
+    date_format: str = "MMM DD, YYYY"
+    post_on_text: str = "Posted on"
+    score: float | None = None
+    no_index: bool = False
+    seo_title: str = ""
+    seo_description: str = ""
+    seo_keywords: str = ""
+    related: list[RelatedSeed] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """Return (front matter, body) of a seed's text, line endings already normalised."""
+    if not text.strip():
+        raise SeedError("the file is empty")
+    if not text.startswith("---\n"):
+        raise SeedError("no front matter: the file must start with a '---' line")
+    end = re.search(r"^---[ \t]*$", text[4:], re.MULTILINE)
+    if end is None:
+        raise SeedError("the front matter is not closed by a '---' line")
+    return text[4 : 4 + end.start()], text[4 + end.end() :]
+
+
+def decode_bytes(data: bytes) -> str:
+    if b"\x00" in data:
+        raise SeedError(f"contains a NUL byte at offset {data.index(0)}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SeedError(f"not UTF-8 (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_yaml(front_matter: str) -> dict:
+    try:
+        data = yaml.load(front_matter, Loader=yaml.CSafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        # +1: the opening '---' is line 1 of the file.
+        line = mark.line + 2 if mark else None
+        raise SeedError(f"YAML error: {exc.problem or exc.context}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise SeedError(f"YAML error: {exc}") from None
+    if not isinstance(data, dict):
+        raise SeedError("the front matter is not a mapping of keys to values")
+    _check_structure(data)
+    return data
+
+
+def _check_structure(value, depth=0, seen=None):
+    """Refuse aliases (they let a few bytes expand without bound) and deep nesting."""
+    if depth > MAX_NESTING:
+        raise SeedError(f"the front matter is nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, (dict, list)):
+        seen = set() if seen is None else seen
+        if id(value) in seen:
+            raise SeedError("YAML anchors and aliases are not allowed")
+        seen.add(id(value))
+        children = value.values() if isinstance(value, dict) else value
+        for child in children:
+            _check_structure(child, depth + 1, seen)
+
+
+def _text(data, key, default=""):
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise SeedError(f"'{key}' must be text, not {_type_name(value)}")
+    value = str(value).strip()
+    limit = TEXT_LIMITS.get(key)
+    if limit and len(value) > limit:
+        raise SeedError(f"'{key}' is longer than {limit} characters")
+    return value
+
+
+def _type_name(value):
+    return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+def _int(data, key, required=True):
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SeedError(f"'{key}' must be a whole number, not {value!r}"[:200])
+    return value
+
+
+def _date(data):
+    value = data["date"]
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return _dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise SeedError(f"'date' must be a date like 2025-01-24, not {value!r}"[:200]) from None
+
+
+def _url(value, key="url"):
+    if not isinstance(value, str):
+        raise SeedError(f"'{key}' must be text, not {_type_name(value)}")
+    match = URL_PATTERN.match(value)
+    if not match:
+        raise SeedError(
+            f"'{key}' {value[:200]!r} is not of the form /learn/<subject>/questions/<slug> "
+            "(lowercase letters, digits and hyphens)"
+        )
+    return match
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def parse_seed(data: bytes) -> Seed:
+    """Parse one seed file's bytes into a :class:`Seed`, or raise :class:`SeedError`."""
+    if len(data) > MAX_SEED_BYTES:
+        raise SeedError(f"the file is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB")
+    front_matter, _body = split_front_matter(decode_bytes(data))
+    fm = load_yaml(front_matter)
+    missing = [key for key in REQUIRED if fm.get(key) in (None, "")]
+    if missing:
+        raise SeedError(f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+    match = _url(fm["url"])
+    file_name = _text(fm, "file_name")
+    if file_name and ("/" in file_name or "\\" in file_name or file_name.startswith(".")):
+        raise SeedError(f"'file_name' {file_name!r} must be a plain file name")
+
+    seo = fm.get("seo") or {}
+    if not isinstance(seo, dict):
+        raise SeedError(f"'seo' must be a mapping with title, page_description and page_keywords, not {_type_name(seo)}")
+    score = fm.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+        raise SeedError(f"'score' must be a number, not {score!r}"[:200])
+    no_index = fm.get("no_index", False)
+    if not isinstance(no_index, bool):
+        raise SeedError(f"'no_index' must be true or false, not {no_index!r}"[:200])
+
+    seed = Seed(
+        url=fm["url"],
+        subject_slug=match.group(1),
+        slug=match.group(2),
+        source_id=_int(fm, "id"),
+        date=_date(fm),
+        title=_text(fm, "title"),
+        question=_text(fm, "question"),
+        answer=decode_answer(_text(fm, "answer")),
+        article_title=_text(fm, "article_title"),
+        author=_text(fm, "author"),
+        date_format=_text(fm, "date_format", "MMM DD, YYYY") or "MMM DD, YYYY",
+        post_on_text=_text(fm, "post_on_text", "Posted on"),
+        score=float(score) if score is not None else None,
+        no_index=no_index,
+        seo_title=_text(seo, "title"),
+        seo_description=_text(seo, "page_description"),
+        seo_keywords=_text(seo, "page_keywords"),
+    )
+    for key, value in fm.items():
+        related = RELATED_KEY.match(str(key))
+        if related:
+            seed.related.append(_related(int(related.group(1)), key, value, seed.url))
+        elif key not in KNOWN_KEYS:
+            seed.extra[str(key)] = _jsonable(value)
+    seed.related.sort(key=lambda r: r.position)
+    return seed
+
+
+def _related(position, key, value, own_url):
+    if not 1 <= position <= MAX_RELATED:
+        raise SeedError(f"at most {MAX_RELATED} related articles (related_article1..{MAX_RELATED}); found '{key}'")
+    if not isinstance(value, dict):
+        raise SeedError(f"'{key}' must be a mapping with id, title, subject and url, not {_type_name(value)}")
+    if value.get("url") is None:
+        raise SeedError(f"'{key}' has no url")
+    _url(value["url"], f"{key}.url")
+    if value["url"] == own_url:
+        raise SeedError(f"'{key}' points to the article itself")
+    return RelatedSeed(
+        position=position,
+        url=value["url"],
+        title=_text(value, "title"),
+        subject=_text(value, "subject"),
+        source_id=_int(value, "id", required=False),
+    )

@@ -1,0 +1,444 @@
+"""Import seed files into the database: idempotent, batch-safe and resumable.
+
+The declared url is an article's identity. A file whose bytes hash to a stored
+``source_hash`` is unchanged and is neither parsed nor written. Parsing and
+rendering run in worker processes; writes go in batches, each in one
+transaction, so an interrupted import leaves whole articles only and a re-run
+completes it. A bad file is reported and skipped; the rest of the batch lands.
+"""
+import csv
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import reversion
+import yaml
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from qa import caching
+from qa.models import SEO, Answer, Question, RelatedArticle, Subject
+from qa.redirects import add_redirect, normalise_path
+from qa.rendering import render_markdown
+from qa.seeds import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
+
+SEED_SUFFIXES = {".md", ".txt"}
+BATCH_SIZE = 500
+READ_CHUNK = 2000
+SMALL_WORK = 200  # below this many files to parse, worker processes cost more than they save
+
+QUESTION_FIELDS = [
+    "title", "article_title", "question", "date", "author", "source_id", "score", "no_index",
+    "date_format", "post_on_text", "extra", "source_hash", "source_missing", "updated_at",
+]
+SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to"}
+
+
+class ImportInputError(Exception):
+    """Input the import cannot start with (a missing path, an unreadable subjects file)."""
+
+
+@dataclass
+class FileError:
+    path: str
+    reason: str
+
+    def __str__(self):
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unpublished: int = 0
+    failed: int = 0
+    redirects: int = 0
+    seconds: float = 0.0
+    errors: list[FileError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def fail(self, path, reason):
+        self.failed += 1
+        self.errors.append(FileError(str(path), str(reason)))
+
+    def summary(self):
+        return (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"unpublished {self.unpublished}, failed {self.failed}, {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class Parsed:
+    path: Path
+    digest: str
+    seed: Seed | None = None
+    html: str = ""
+    error: str = ""
+
+
+def title_from_slug(slug: str) -> str:
+    """ "history-of-the-world" → "History of the World"."""
+    words = slug.split("-")
+    return " ".join(w if i and w in SMALL_WORDS else w.capitalize() for i, w in enumerate(words))
+
+
+def collect_seed_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(p for p in path.rglob("*") if p.suffix in SEED_SUFFIXES and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ImportInputError(f"{path}: no such file or directory")
+    return sorted(set(files))
+
+
+def _parse(item: tuple[Path, str, bytes]) -> Parsed:
+    path, digest, data = item
+    try:
+        seed = parse_seed(data)
+        return Parsed(path, digest, seed, render_markdown(seed.answer))
+    except SeedError as exc:
+        return Parsed(path, digest, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 — one bad file must never stop the batch
+        return Parsed(path, digest, error=f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _read(path: Path) -> tuple[bytes | None, str]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_SEED_BYTES:
+            return None, f"the file is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB ({size:,} bytes)"
+        return path.read_bytes(), ""
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+
+
+class SeedImporter:
+    def __init__(self, *, dry_run=False, sync=False, progress: Callable[[int], None] | None = None, workers=None):
+        self.dry_run = dry_run
+        self.sync = sync
+        self.progress = progress or (lambda n: None)
+        self.workers = workers or os.cpu_count() or 1
+        self.report = ImportReport()
+
+    # -- subjects and redirects ------------------------------------------------------------
+
+    def load_subjects(self, path) -> None:
+        """Apply titles, the listed flag and the order from a subjects YAML file."""
+        try:
+            entries = yaml.load(Path(path).read_text("utf-8"), Loader=yaml.CSafeLoader) or []
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ImportInputError(f"{path}: cannot read subjects: {exc}") from None
+        if not isinstance(entries, list):
+            raise ImportInputError(f"{path}: expected a list of subjects with slug, title and listed")
+        existing = {s.slug: s for s in Subject.objects.all()}
+        for position, entry in enumerate(entries):
+            slug = entry.get("slug") if isinstance(entry, dict) else None
+            if not isinstance(slug, str) or not URL_PATTERN.match(f"/learn/{slug}/questions/x"):
+                self.report.warnings.append(f"{path}: entry {position + 1} has no valid slug; skipped")
+                continue
+            values = {
+                "title": str(entry.get("title") or title_from_slug(slug)),
+                "is_listed": bool(entry.get("listed", True)),
+                "position": position,
+            }
+            subject = existing.get(slug)
+            if subject is None:
+                if not self.dry_run:
+                    Subject.objects.create(slug=slug, **values)
+            elif any(getattr(subject, k) != v for k, v in values.items()) and not self.dry_run:
+                Subject.objects.filter(pk=subject.pk).update(**values, updated_at=timezone.now())
+
+    def load_redirects(self, path) -> None:
+        """Load permanent redirects from an ``old_path,new_path`` CSV, resolved so none chains."""
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.reader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise ImportInputError(f"{path}: cannot read redirects: {exc}") from None
+        if rows and [c.strip().lower() for c in rows[0][:2]] == ["old_path", "new_path"]:
+            rows = rows[1:]
+        live = {q.path for q in Question.objects.published().select_related("subject")}
+        targets: dict[str, str] = {}
+        for number, row in enumerate(rows, start=2):
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                self.report.warnings.append(f"{path}:{number}: expected old_path,new_path; skipped")
+                continue
+            old, new = normalise_path(row[0]), normalise_path(row[1])
+            if old == new:
+                continue
+            # Where the CSV names two targets for one old URL, a live article wins.
+            if old in targets and targets[old] != new:
+                keep = new if (new in live and targets[old] not in live) else targets[old]
+                self.report.warnings.append(f"{path}:{number}: {old} has two targets; keeping {keep}")
+                new = keep
+            targets[old] = new
+        for old in targets:
+            targets[old] = self._final_target(old, targets)
+        if self.dry_run:
+            return
+        from django.contrib.redirects.models import Redirect
+
+        current = dict(Redirect.objects.values_list("old_path", "new_path"))
+        for old, new in targets.items():
+            if new and current.get(old) != new and old != new:
+                add_redirect(old, new)
+                self.report.redirects += 1
+
+    @staticmethod
+    def _final_target(start, targets):
+        seen, path = {start}, targets[start]
+        while path in targets:
+            if path in seen:
+                return None  # a cycle: no redirect is better than a loop
+            seen.add(path)
+            path = targets[path]
+        return path
+
+    # -- articles --------------------------------------------------------------------------
+
+    def run(self, files: list[Path]) -> ImportReport:
+        """Import the given seed files (see :func:`collect_seed_files`)."""
+        started = time.monotonic()
+        known = {
+            digest: (pk, missing)
+            for pk, digest, missing in Question.objects.values_list("pk", "source_hash", "source_missing")
+        }
+        self.paths_by_url: dict[str, Path] = {}
+        self.seen_urls: set[str] = set()
+        self.failed_paths: list[Path] = []
+        self.subjects = dict(Subject.objects.values_list("slug", "pk"))
+        self.questions = {
+            f"/learn/{s}/questions/{slug}": pk
+            for pk, s, slug in Question.objects.values_list("pk", "subject__slug", "slug")
+        }
+        url_by_pk = {pk: url for url, pk in self.questions.items()}
+
+        batch: list[Parsed] = []
+        for parsed in self._parsed(files, known, url_by_pk):
+            self.progress(1)
+            if parsed.error:
+                self.failed_paths.append(parsed.path)
+                self.report.fail(parsed.path, parsed.error)
+                continue
+            batch.append(parsed)
+            if len(batch) >= BATCH_SIZE:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+        if self.sync:
+            self._sync()
+        if not self.dry_run and (self.report.created or self.report.updated or self.report.unpublished):
+            caching.invalidate_pages()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def _parsed(self, files, known, url_by_pk) -> Iterator[Parsed]:
+        """Yield a Parsed for every file that needs work; count unchanged ones on the way."""
+        pool = None
+        try:
+            for start in range(0, len(files), READ_CHUNK):
+                work = []
+                for path in files[start : start + READ_CHUNK]:
+                    data, error = _read(path)
+                    if data is None:
+                        self.progress(1)
+                        self.failed_paths.append(path)
+                        self.report.fail(path, error)
+                        continue
+                    digest = content_hash(data)
+                    hit = known.get(digest)
+                    if hit and not hit[1]:
+                        self.progress(1)
+                        url = url_by_pk[hit[0]]
+                        if url in self.paths_by_url:
+                            self.report.fail(path, f"repeats the url {url} of {self.paths_by_url[url]}")
+                        else:
+                            self.paths_by_url[url] = path
+                            self.seen_urls.add(url)
+                            self.report.unchanged += 1
+                        continue
+                    work.append((path, digest, data))
+                if len(work) >= SMALL_WORK and self.workers > 1 and pool is None:
+                    connections.close_all()  # never share a database connection with forked workers
+                    pool = multiprocessing.get_context("fork").Pool(self.workers)
+                results = pool.imap(_parse, work, chunksize=8) if pool else map(_parse, work)
+                yield from results
+        finally:
+            if pool is not None:
+                pool.terminate()
+
+    def _write(self, batch: list[Parsed]) -> None:
+        accepted = []
+        for parsed in batch:
+            url = parsed.seed.url
+            if url in self.paths_by_url:
+                self.failed_paths.append(parsed.path)
+                self.report.fail(parsed.path, f"repeats the url {url} of {self.paths_by_url[url]}")
+                continue
+            self.paths_by_url[url] = parsed.path
+            self.seen_urls.add(url)
+            accepted.append(parsed)
+        if self.dry_run:
+            for parsed in accepted:
+                if parsed.seed.url in self.questions:
+                    self.report.updated += 1
+                else:
+                    self.report.created += 1
+            return
+        try:
+            with transaction.atomic():
+                self._save(accepted)
+        except DatabaseError:
+            # Find the culprit: one transaction per file, so the good ones still land.
+            for parsed in accepted:
+                try:
+                    with transaction.atomic():
+                        self._save([parsed])
+                except DatabaseError as exc:
+                    self.report.fail(parsed.path, f"database refused it: {exc}")
+
+    def _save(self, batch: list[Parsed]) -> None:
+        now = timezone.now()
+        for parsed in batch:
+            slug = parsed.seed.subject_slug
+            if slug not in self.subjects:
+                subject, _ = Subject.objects.get_or_create(slug=slug, defaults={"title": title_from_slug(slug)})
+                self.subjects[slug] = subject.pk
+        new = [p for p in batch if p.seed.url not in self.questions]
+        old = [p for p in batch if p.seed.url in self.questions]
+
+        created = Question.objects.bulk_create(
+            [
+                Question(
+                    subject_id=self.subjects[p.seed.subject_slug],
+                    slug=p.seed.slug,
+                    status=Question.Status.PUBLISHED,
+                    created_at=now,
+                    **self._question_values(p, now),
+                )
+                for p in new
+            ]
+        )
+        updated = [Question(pk=self.questions[p.seed.url], **self._question_values(p, now)) for p in old]
+        # An article that comes back after a --sync unpublished it is published again.
+        returning = [q.pk for q, p in zip(updated, old, strict=True) if self._was_missing(q.pk)]
+        Question.objects.bulk_update(updated, QUESTION_FIELDS)
+        if returning:
+            Question.objects.filter(pk__in=returning).update(status=Question.Status.PUBLISHED)
+        pairs = list(zip(created, new, strict=True)) + list(zip(updated, old, strict=True))
+
+        Answer.objects.filter(question_id__in=[q.pk for q in updated]).delete()
+        SEO.objects.filter(question_id__in=[q.pk for q in updated]).delete()
+        RelatedArticle.objects.filter(question_id__in=[q.pk for q in updated]).delete()
+        # bulk_create skips Answer.save(): the HTML was rendered by the same pipeline in a worker.
+        Answer.objects.bulk_create([Answer(question_id=q.pk, body=p.seed.answer, html=p.html) for q, p in pairs])
+        SEO.objects.bulk_create(
+            [
+                SEO(
+                    question_id=q.pk,
+                    title=p.seed.seo_title,
+                    page_description=p.seed.seo_description,
+                    page_keywords=p.seed.seo_keywords,
+                )
+                for q, p in pairs
+            ]
+        )
+        RelatedArticle.objects.bulk_create(
+            [
+                RelatedArticle(
+                    question_id=q.pk,
+                    position=r.position,
+                    target_url=r.url,
+                    target_title=r.title,
+                    target_subject=r.subject,
+                    target_source_id=r.source_id,
+                )
+                for q, p in pairs
+                for r in p.seed.related
+            ]
+        )
+        if updated:
+            self._record_revisions([q.pk for q in updated])
+        for question, parsed in zip(created, new, strict=True):
+            self.questions[parsed.seed.url] = question.pk
+        self.report.created += len(created)
+        self.report.updated += len(updated)
+
+    def _was_missing(self, pk):
+        if not hasattr(self, "_missing"):
+            self._missing = set(Question.objects.filter(source_missing=True).values_list("pk", flat=True))
+        return pk in self._missing
+
+    @staticmethod
+    def _question_values(parsed: Parsed, now) -> dict:
+        s = parsed.seed
+        return {
+            "title": s.title,
+            "article_title": s.article_title,
+            "question": s.question,
+            "date": s.date,
+            "author": s.author,
+            "source_id": s.source_id,
+            "score": s.score,
+            "no_index": s.no_index,
+            "date_format": s.date_format,
+            "post_on_text": s.post_on_text,
+            "extra": s.extra,
+            "source_hash": parsed.digest,
+            "source_missing": False,
+            "updated_at": now,
+        }
+
+    @staticmethod
+    def _record_revisions(pks):
+        with reversion.create_revision(atomic=False):
+            reversion.set_comment("Updated by import_seeds")
+            for question in Question.objects.filter(pk__in=pks).select_related("answer", "seo"):
+                reversion.add_to_revision(question)
+
+    # -- --sync ----------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        """Unpublish what the files no longer hold, and redirect articles that moved subject."""
+        protected = set(self.seen_urls)
+        for path in self.failed_paths:
+            # A broken file still exists: never unpublish the article it most likely holds.
+            protected.add(f"/learn/{path.parent.name}/questions/{path.stem}")
+        gone = [pk for url, pk in self.questions.items() if url not in protected]
+        stale = Question.objects.filter(pk__in=gone).exclude(status=Question.Status.UNPUBLISHED, source_missing=True)
+        if self.dry_run:
+            self.report.unpublished += stale.count()
+            return
+        with transaction.atomic():
+            self.report.unpublished += stale.update(
+                status=Question.Status.UNPUBLISHED, source_missing=True, updated_at=timezone.now()
+            )
+            self._redirect_moves()
+
+    def _redirect_moves(self) -> None:
+        from django.contrib.redirects.models import Redirect
+
+        existing = set(Redirect.objects.values_list("old_path", "new_path"))
+        moved = Question.objects.filter(source_missing=True).select_related("subject")
+        current = {
+            (q.slug, q.source_id): q
+            for q in Question.objects.published().filter(
+                slug__in=moved.values("slug"), source_id__in=moved.values("source_id")
+            ).select_related("subject")
+        }
+        for old in moved:
+            new = current.get((old.slug, old.source_id))
+            if new is not None and new.subject_id != old.subject_id and (old.path, new.path) not in existing:
+                add_redirect(old.path, new.path)
+                self.report.redirects += 1
