@@ -16,7 +16,7 @@ from pathlib import Path
 
 import reversion
 import yaml
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from qa import caching
@@ -270,7 +270,8 @@ class SeedImporter:
                         continue
                     work.append((path, digest, data))
                 if len(work) >= SMALL_WORK and self.workers > 1 and pool is None:
-                    connections.close_all()  # never share a database connection with forked workers
+                    # Workers only parse and render; they never touch the inherited database
+                    # connection, and exit through os._exit, so it stays the parent's alone.
                     pool = multiprocessing.get_context("fork").Pool(self.workers)
                 results = pool.imap(_parse, work, chunksize=8) if pool else map(_parse, work)
                 yield from results

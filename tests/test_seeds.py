@@ -1,0 +1,127 @@
+"""The seed-file parser: every field, the answer's line breaks, and clear errors."""
+import datetime
+
+import pytest
+
+from qa.seeds import SeedError, decode_answer, parse_seed
+from tests.seedfiles import seed_text
+
+
+def parse(text):
+    return parse_seed(text.encode("utf-8"))
+
+
+def test_reads_every_field():
+    seed = parse(seed_text("history-of-the-world", "why-did-rome-fall", id=42, related=[("biology", "what-is-dna")]))
+    assert seed.url == "/learn/history-of-the-world/questions/why-did-rome-fall"
+    assert (seed.subject_slug, seed.slug) == ("history-of-the-world", "why-did-rome-fall")
+    assert seed.source_id == 42
+    assert seed.date == datetime.date(2025, 1, 24)
+    assert seed.title == seed.article_title == seed.question == "Question why-did-rome-fall?"
+    assert seed.author == "QuickTakes"
+    assert (seed.date_format, seed.post_on_text) == ("MMM DD, YYYY", "Posted on")
+    assert seed.score == -1.0
+    assert seed.no_index is False
+    assert (seed.seo_title, seed.seo_description, seed.seo_keywords) == (
+        "QuickTakes | Biology", "How cells divide.", "cells, mitosis",
+    )
+    assert [(r.position, r.url, r.title, r.subject, r.source_id) for r in seed.related] == [
+        (1, "/learn/biology/questions/what-is-dna", "Question what-is-dna?", "biology", 2001)
+    ]
+
+
+def test_score_and_no_index_are_optional():
+    seed = parse(seed_text(score=None, no_index=True))
+    assert seed.score is None
+    assert seed.no_index is True
+
+
+def test_unknown_keys_are_kept_verbatim():
+    seed = parse(seed_text(difficulty="hard", tags=["a", "b"], reviewed={"by": "ann", "on": datetime.date(2025, 2, 1)}))
+    assert seed.extra["difficulty"] == "hard"
+    assert seed.extra["tags"] == ["a", "b"]
+    assert seed.extra["reviewed"] == {"by": "ann", "on": "2025-02-01"}
+    # Keys without a column of their own are kept too.
+    assert seed.extra["_schema"] == "default"
+    assert seed.extra["file_name"] == "how-do-cells-divide.md"
+    assert seed.extra["subject"] == "Biology"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (r"one\n\ntwo", "one\n\ntwo"),
+        (r"$$\nx = 1\n$$", "$$\nx = 1\n$$"),
+        (r"\n\nis defined", "\n\nis defined"),
+        (r"$\nu = c / \lambda$", r"$\nu = c / \lambda$"),
+        (r"$a \neq b$", r"$a \neq b$"),
+        (r"$\nabla f$", r"$\nabla f$"),
+        (r"$P \lor \neg P$", r"$P \lor \neg P$"),
+        (r"$\not\in$", r"$\not\in$"),
+        (r"$x \ni y$", r"$x \ni y$"),
+        (r"a \newline b", r"a \newline b"),
+        (r"$\text{rate} \times \theta$\nnext", "$\\text{rate} \\times \\theta$\nnext"),
+        (r"}\n\nint main() {", "}\n\nint main() {"),
+    ],
+)
+def test_answer_line_breaks_keep_latex(raw, expected):
+    assert decode_answer(raw) == expected
+
+
+def test_answer_is_decoded_when_parsed():
+    seed = parse(seed_text(answer=r"Speed:\n\n$$\nv = \nu \lambda\n$$"))
+    assert seed.answer == "Speed:\n\n$$\nv = \\nu \\lambda\n$$"
+
+
+def test_bom_and_crlf_are_fine():
+    data = ("\ufeff" + seed_text()).replace("\n", "\r\n").encode("utf-8")
+    assert parse_seed(data).slug == "how-do-cells-divide"
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "empty"),
+        ("title: no front matter\n", "no front matter"),
+        ("---\ntitle: never closed\n", "not closed"),
+        ("---\n- a list\n---\n", "not a mapping"),
+        (seed_text(question=None), "missing required field: question"),
+        (seed_text(answer="", question=""), "missing required fields: question, answer"),
+        (seed_text(id="abc"), "'id' must be a whole number"),
+        (seed_text(date="yesterday"), "'date' must be a date"),
+        (seed_text(seo="a string"), "'seo' must be a mapping"),
+        (seed_text(score="high"), "'score' must be a number"),
+        (seed_text(no_index="maybe"), "'no_index' must be true or false"),
+        (seed_text(title={"a": 1}), "'title' must be text"),
+        (seed_text(url="/blog/post"), "is not of the form /learn/<subject>/questions/<slug>"),
+        (seed_text(url="/learn/Biology/questions/Cells"), "is not of the form"),
+        (seed_text(url="/learn/biology/questions/how do cells"), "is not of the form"),
+        (seed_text(url="/learn/../questions/x"), "is not of the form"),
+        (seed_text(file_name="../../etc/passwd"), "must be a plain file name"),
+        (seed_text(related_article6={"url": "/learn/a/questions/b"}), "at most 5 related articles"),
+        (seed_text(related_article1="nope"), "'related_article1' must be a mapping"),
+        (
+            seed_text(related_article1={"url": "/learn/biology/questions/how-do-cells-divide"}),
+            "points to the article itself",
+        ),
+        ("---\na: &x [1, 2]\nb: *x\n---\n", "aliases are not allowed"),
+        ("---\na: " + "[" * 50 + "]" * 50 + "\n---\n", "nested more than"),
+    ],
+)
+def test_bad_input_is_a_clear_error(text, reason):
+    with pytest.raises(SeedError, match=reason.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+        parse(text)
+
+
+def test_yaml_errors_name_the_line():
+    with pytest.raises(SeedError) as caught:
+        parse("---\nid: 1\ntitle: [unclosed\nquestion: x\n---\n")
+    assert caught.value.line == 4
+    assert str(caught.value).startswith("line 4: YAML error")
+
+
+def test_not_utf8_and_nul_bytes_are_refused():
+    with pytest.raises(SeedError, match="not UTF-8"):
+        parse_seed(seed_text().encode("utf-8") + b"\xff\xfe")
+    with pytest.raises(SeedError, match="NUL byte"):
+        parse_seed(seed_text().encode("utf-8").replace(b"Cells", b"Ce\x00lls"))
