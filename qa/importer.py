@@ -16,14 +16,13 @@ from pathlib import Path
 
 import reversion
 import yaml
-from django.conf import settings
 from django.contrib.redirects.models import Redirect
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from qa import caching
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
-from qa.redirects import add_redirect, normalise_path
+from qa.redirects import add_redirect, normalise_path, save_redirects
 from qa.rendering import render_markdown
 from qa.seeds import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
 
@@ -99,38 +98,6 @@ def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
     names = ", ".join(connection.ops.quote_name(column_of[c]) for c in columns)
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
-
-
-def final_target(start: str, targets: dict[str, str]) -> str | None:
-    """Follow old → new through ``targets`` to the end; None for a cycle."""
-    seen, path = {start}, targets[start]
-    while path in targets:
-        if path in seen:
-            return None  # a cycle: no redirect is better than a loop
-        seen.add(path)
-        path = targets[path]
-    return path
-
-
-@transaction.atomic
-def save_redirects(targets: dict[str, str]) -> int:
-    """Merge old → new paths into the stored redirects so that no redirect chains; return rows written."""
-    site_id = settings.SITE_ID
-    stored = {r.old_path: r for r in Redirect.objects.filter(site_id=site_id)}
-    combined = {old: r.new_path for old, r in stored.items()} | targets
-    created, changed = [], []
-    for old in combined:
-        new = final_target(old, combined)
-        if new is None or new == old:
-            continue
-        if old not in stored:
-            created.append(Redirect(site_id=site_id, old_path=old, new_path=new))
-        elif stored[old].new_path != new:
-            stored[old].new_path = new
-            changed.append(stored[old])
-    Redirect.objects.bulk_create(created)
-    Redirect.objects.bulk_update(changed, ["new_path"])
-    return len(created) + len(changed)
 
 
 def collect_seed_files(paths: Iterable[str | os.PathLike]) -> list[Path]:

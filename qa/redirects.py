@@ -14,6 +14,42 @@ def normalise_path(path: str) -> str:
     return path
 
 
+def final_target(start: str, targets: dict[str, str]) -> str | None:
+    """Follow old → new through ``targets`` to the end; None for a cycle."""
+    seen, path = {start}, targets[start]
+    while path in targets:
+        if path in seen:
+            return None  # a cycle: no redirect is better than a loop
+        seen.add(path)
+        path = targets[path]
+    return path
+
+
+@transaction.atomic
+def save_redirects(targets: dict[str, str], site_id: int | None = None) -> int:
+    """Merge normalised old → new paths into the stored redirects so that none chains.
+
+    Stored redirects that led to a new old path are repointed to its final target.
+    Returns how many rows were created or changed.
+    """
+    site_id = site_id or settings.SITE_ID
+    stored = {r.old_path: r for r in Redirect.objects.filter(site_id=site_id)}
+    combined = {old: r.new_path for old, r in stored.items()} | targets
+    created, changed = [], []
+    for old in combined:
+        new = final_target(old, combined)
+        if new is None or new == old:
+            continue
+        if old not in stored:
+            created.append(Redirect(site_id=site_id, old_path=old, new_path=new))
+        elif stored[old].new_path != new:
+            stored[old].new_path = new
+            changed.append(stored[old])
+    Redirect.objects.bulk_create(created)
+    Redirect.objects.bulk_update(changed, ["new_path"])
+    return len(created) + len(changed)
+
+
 @transaction.atomic
 def add_redirect(old_path: str, new_path: str, site_id: int | None = None) -> Redirect | None:
     """Redirect old_path to new_path permanently, repointing redirects that pointed at old_path.
@@ -26,8 +62,5 @@ def add_redirect(old_path: str, new_path: str, site_id: int | None = None) -> Re
     if old_path == new_path:
         return None
     Redirect.objects.filter(site_id=site_id, old_path=new_path).delete()
-    Redirect.objects.filter(site_id=site_id, new_path=old_path).update(new_path=new_path)
-    redirect, _ = Redirect.objects.update_or_create(
-        site_id=site_id, old_path=old_path, defaults={"new_path": new_path}
-    )
-    return redirect
+    save_redirects({old_path: new_path}, site_id)
+    return Redirect.objects.get(site_id=site_id, old_path=old_path)
