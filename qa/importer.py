@@ -7,8 +7,10 @@ transaction, so an interrupted import leaves whole articles only and a re-run
 completes it. A bad file is reported and skipped; the rest of the batch lands.
 """
 import csv
+import ctypes
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -122,6 +124,14 @@ def _parse(item: tuple[Path, str, bytes]) -> Parsed:
         return Parsed(path, digest, error=str(exc))
     except Exception as exc:  # noqa: BLE001 — one bad file must never stop the batch
         return Parsed(path, digest, error=f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _die_with_parent():
+    """Pool initializer: a worker must not outlive an import that was killed (Linux only)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        pass
 
 
 def _read(path: Path) -> tuple[bytes | None, str]:
@@ -266,7 +276,7 @@ class SeedImporter:
                 if len(work) >= SMALL_WORK and self.workers > 1 and pool is None:
                     # Workers only parse and render; they never touch the inherited database
                     # connection, and exit through os._exit, so it stays the parent's alone.
-                    pool = multiprocessing.get_context("fork").Pool(self.workers)
+                    pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_die_with_parent)
                 results = pool.imap(_parse, work, chunksize=8) if pool else map(_parse, work)
                 yield from results
         finally:
