@@ -1,5 +1,6 @@
 """The content model: subjects, questions with their answer and SEO fields, related links."""
 import reversion
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -186,3 +187,25 @@ reversion.register(Answer)
 reversion.register(SEO)
 reversion.register(RelatedArticle)
 reversion.register(Question, follow=["answer", "seo", "related_links"])
+
+
+class SearchDocument(models.Model):
+    """A question's entry in the full-text index. Written only by database triggers.
+
+    Migration 0002 creates the table per database (qa/search_index.py): FTS5 on SQLite,
+    a weighted tsvector with a GIN index on PostgreSQL. Queries go through qa/search.py.
+    """
+
+    question = models.OneToOneField(
+        Question, models.DO_NOTHING, primary_key=True, db_column="rowid", db_constraint=False,
+        related_name="search_document",
+    )
+    # FTS5 names its hidden whole-row column after the table; PostgreSQL's column follows suit.
+    document = SearchVectorField(db_column="qa_search")
+
+    class Meta:
+        managed = False
+        db_table = "qa_search"
+
+    def __str__(self):
+        return f"Search entry of {self.question_id}"
