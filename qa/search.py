@@ -34,7 +34,6 @@ from django.db import NotSupportedError, connections
 from django.db.models import BooleanField, Case, F, FloatField, Func, Lookup, Q, Value, When
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from markdown_it import MarkdownIt
 
 from qa import search_index
 from qa.models import Question, SearchDocument
@@ -43,7 +42,6 @@ MAX_QUERY_CHARS = 200
 MAX_WORDS = 16
 PREFIX_MIN_CHARS = 4
 ALTERNATIVE_MIN_CHARS = 5
-SNIPPET_WORDS = 36
 
 # PostgreSQL's english stop words (tsearch_data/english.stop), so both backends drop the same words.
 STOPWORDS = frozenset(
@@ -234,6 +232,9 @@ class SearchResults:
     def __getitem__(self, index):
         return self.questions[index]
 
+    def __iter__(self):
+        return iter(self.questions)
+
     def highlight(self, text: str) -> str:
         return Highlighter.for_query(self.query).highlight(text)
 
@@ -296,36 +297,63 @@ def admin_search(queryset, term):
 
 
 # -- Snippets -----------------------------------------------------------------------------
+#
+# Built in Python from plain text, the same way for both databases: everything is
+# escaped and only the <mark> tags added here are markup.
 
-_markdown = MarkdownIt("commonmark", {"html": False})
+# Markdown marks that would read as noise in a one-line passage. Approximate on purpose:
+# a full Markdown parse of every answer on the page would cost more than the search.
+MARKUP = re.compile(
+    r"!?\[([^\]\n]*)\]\([^)\n]*\)"  # links and images: their text stays
+    r"|^[ \t]*(?:#{1,6}|>|[-+*]|\d+[.)])[ \t]+"  # heading, quote and list markers
+    r"|```[^\n]*|\*\*|__|[*`|]",  # code fences, emphasis, code and table marks
+    re.MULTILINE,
+)
+SNIPPET_CHARS = 260  # of raw Markdown; the marks go after
+SNIPPET_LEAD = 60  # characters of context before the first matched word
 _stemmer = snowballstemmer.stemmer("english")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
 def plain_text(markdown: str) -> str:
-    """The words of a Markdown text, without its markup."""
-    parts = []
-    for token in _markdown.parse(markdown or ""):
-        if token.type == "inline":
-            parts.extend(child.content or " " for child in token.children)
-        elif token.type in ("code_block", "fence"):
-            parts.append(token.content)
-        parts.append(" ")
-    return " ".join("".join(parts).split())
+    """The words of a Markdown text, without its marks, on one line."""
+    return " ".join(MARKUP.sub(lambda m: m.group(1) or "", markdown or "").split())
+
+
+class _FoldTable(dict):
+    """A str.translate() table that learns each character's fold on first sight."""
+
+    def __missing__(self, codepoint):
+        char = chr(codepoint)
+        self[codepoint] = folded = (fold(char) or char)[0]
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold_same_length(text: str) -> str:
+    """:func:`fold`, one character for one, so positions in the result hold in ``text``."""
+    return text.translate(_FOLD_TABLE)
 
 
 class Highlighter:
-    """Marks the words of a text that the query matched, escaping everything else."""
+    """Finds and marks the words of a text that the query matched, escaping everything else."""
 
     def __init__(self, query: ParsedQuery):
-        # (stem, matches longer stems too) per term, mirroring the database's prefix matching
+        # Per term: (stem, whether longer stems match too), mirroring the database's prefix matching.
         self.terms = [
             [(stem(t.word), t.prefix), *((stem(a), False) for a in t.alternatives)] for t in query.terms
         ]
+        # Only words that begin like a stem are worth stemming; less its last letter, as
+        # "happi" is the stem of "happy".
+        roots = {s if len(s) <= 3 else s[:-1] for options in self.terms for s, _ in options if s}
+        pattern = "|".join(re.escape(r) for r in sorted(roots, key=len, reverse=True))
+        self.candidates = re.compile(rf"\b(?:{pattern})\w*") if roots else None
 
     @classmethod
     @lru_cache(maxsize=64)
@@ -333,51 +361,66 @@ class Highlighter:
         return cls(query)
 
     def term_of(self, word: str):
-        """The index of the query term that ``word`` matches, or None."""
-        word_stem = stem(fold(word))
+        """The index of the query term that ``word`` (folded) matches, or None."""
+        word_stem = stem(word)
         for index, options in enumerate(self.terms):
             for term_stem, prefix in options:
                 if word_stem == term_stem or (prefix and word_stem.startswith(term_stem)):
                     return index
         return None
 
+    def hits(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, term index) of every matched word in ``text``."""
+        if self.candidates is None:
+            return []
+        found = []
+        for match in self.candidates.finditer(fold_same_length(text)):
+            term = self.term_of(match.group())
+            if term is not None:
+                found.append((match.start(), match.end(), term))
+        return found
+
     def highlight(self, text: str) -> str:
         out, position = [], 0
-        for match in WORD.finditer(text):
-            if self.term_of(match.group()) is not None:
-                out.append(escape(text[position : match.start()]))
-                out.append(f"<mark>{escape(match.group())}</mark>")
-                position = match.end()
+        for start, end, _ in self.hits(text):
+            out.append(f"{escape(text[position:start])}<mark>{escape(text[start:end])}</mark>")
+            position = end
         out.append(escape(text[position:]))
         return mark_safe("".join(out))
 
-    def best_window(self, text: str):
-        """(distinct terms matched, start, end) of the best SNIPPET_WORDS-word passage of ``text``."""
-        words = list(WORD.finditer(text))
-        hits = [(i, t) for i, w in enumerate(words) if (t := self.term_of(w.group())) is not None]
-        best = (0, 0, min(len(words), SNIPPET_WORDS))
-        for first, _ in hits:
-            start = max(0, first - 4)
-            end = min(len(words), start + SNIPPET_WORDS)
-            found = len({t for i, t in hits if start <= i < end})
+    @staticmethod
+    def best_passage(text, hits):
+        """(distinct terms, start, end) of the SNIPPET_CHARS passage of ``text`` with the most terms."""
+        best = (0, 0, SNIPPET_CHARS)
+        for first, _, _ in hits[:100]:
+            start = max(0, first - SNIPPET_LEAD)
+            found = len({term for s, e, term in hits if start <= s and e <= start + SNIPPET_CHARS})
             if found > best[0]:
-                best = (found, start, end)
-        if not words:
-            return 0, 0, 0
+                best = (found, start, start + SNIPPET_CHARS)
         found, start, end = best
-        return found, words[start].start(), words[end - 1].end() if end else 0
+        # Whole words only; a passage that reaches either end of the text takes it all.
+        if start and not text[start - 1].isspace():
+            start = text.find(" ", start) + 1 or start
+        if end >= len(text):
+            end = len(text)
+        elif (space := text.rfind(" ", start, end)) > start:
+            end = space
+        return found, start, end
 
     def snippet(self, question) -> str:
-        """The passage of the answer (or failing that, the description) that matches the most words."""
+        """The passage of the answer (or, matching more words, the description) around the matched words."""
         answer = getattr(question, "answer", None)
         seo = getattr(question, "seo", None)
-        answer_text = plain_text(answer.body) if answer else ""
-        description = seo.page_description if seo else ""
-        scored = [(self.best_window(text), text) for text in (answer_text, description) if text]
-        if not scored:
+        candidates = []
+        # The passage is chosen in the raw Markdown; only that passage loses its marks.
+        for text in (answer.body if answer else "", seo.page_description if seo else ""):
+            if text:
+                candidates.append((*self.best_passage(text, self.hits(text)), text))
+        if not candidates:
             return ""
-        (found, start, end), text = max(scored, key=lambda item: item[0][0])
-        if not found and description:  # nothing to show matched: the summary reads best
-            (found, start, end), text = scored[-1]
-        passage = self.highlight(text[start:end])
+        best = max(candidates, key=lambda candidate: candidate[0])  # the answer wins a tie
+        if not best[0]:
+            best = candidates[-1]  # no word matched: the description, when there is one, sums up best
+        _, start, end, text = best
+        passage = self.highlight(plain_text(text[start:end]))
         return mark_safe(("… " if start else "") + passage + (" …" if end < len(text) else ""))

@@ -102,6 +102,16 @@ class RankingTests(TestCase):
         assert not results.all_terms
         assert self.in_question.question in questions(results)
 
+    def test_the_snippet_comes_from_where_the_words_are(self):
+        q = make_question("How do ferns spread?", answer="Ferns release spores. " + "Filler words here. " * 40,
+                          description="A summary about rhizomes.")
+        hit = next(iter(search_questions("spores")))
+        assert hit.pk == q.pk
+        assert search_questions("spores").snippet(hit).startswith("Ferns release <mark>spores</mark>. Filler")
+        assert search_questions("rhizomes").snippet(hit) == "A summary about <mark>rhizomes</mark>."
+        assert search_questions("ferns").snippet(hit).startswith("<mark>Ferns</mark> release spores.")
+        assert search_questions("spread").snippet(hit) == "A summary about rhizomes."
+
     def test_results_carry_a_highlighted_snippet(self):
         results = search_questions("photosynthesizing")
         answer_hit = next(q for q in results.questions if q.pk == self.in_answer.pk)
