@@ -193,15 +193,18 @@ class SearchDocument(models.Model):
     """A question's entry in the full-text index. Written only by database triggers.
 
     Migration 0002 creates the table per database (qa/search_index.py): FTS5 on SQLite,
-    a weighted tsvector with a GIN index on PostgreSQL. Queries go through qa/search.py.
+    text with a GIN-indexed tsvector on PostgreSQL. Queries go through qa/search.py.
     """
 
     question = models.OneToOneField(
         Question, models.DO_NOTHING, primary_key=True, db_column="rowid", db_constraint=False,
         related_name="search_document",
     )
-    # FTS5 names its hidden whole-row column after the table; PostgreSQL's column follows suit.
-    document = SearchVectorField(db_column="qa_search")
+    # SQLite: FTS5's hidden whole-row column, named after the table, which MATCH and bm25() take.
+    # PostgreSQL: the whole text, matched through a GIN index on its tsvector.
+    document = models.TextField(db_column="qa_search")
+    # PostgreSQL only: the weighted vector of the question, keywords and description, for ranking.
+    head = SearchVectorField()
 
     class Meta:
         managed = False

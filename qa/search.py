@@ -31,12 +31,13 @@ from functools import lru_cache
 import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import NotSupportedError, connections
-from django.db.models import BooleanField, Case, F, FloatField, Func, Lookup, Q, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, Lookup, Prefetch, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from qa import search_index
-from qa.models import Question, SearchDocument
+from qa.models import SEO, Answer, Question, SearchDocument
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 16
@@ -151,16 +152,21 @@ class Fts5Backend:
             groups.append(f"({' OR '.join(options)})" if len(options) > 1 else options[0])
         return (" AND " if all_terms else " OR ").join(groups)
 
-    def condition(self, query, all_terms, path=DOCUMENT):
-        return Q(**{f"{path}__fts5_match": self.expression(query, all_terms)})
+    def ids(self, query, all_terms):
+        """A subquery of the matching question ids."""
+        entries = SearchDocument.objects.filter(document__fts5_match=self.expression(query, all_terms))
+        return entries.values("question_id")
 
-    def rank(self, query, all_terms):
-        # bm25() is lower for better matches; negated, higher is better on both backends.
+    def ranked(self, queryset, query, all_terms):
+        """``queryset`` joined to its matching index entries, with ``search_rank`` (higher is better)."""
+        matched = queryset.filter(**{f"{DOCUMENT}__fts5_match": self.expression(query, all_terms)})
+        # bm25() is lower for better matches, and needs the MATCH in the same query.
         weights = [Value(p.bm25_weight) for p in search_index.PARTS]
-        return Func(
+        rank = Func(
             F(DOCUMENT), *weights,
             function="bm25", template="(-%(function)s(%(expressions)s))", output_field=FloatField(),
         )
+        return matched.annotate(search_rank=rank)
 
 
 class PostgresBackend:
@@ -169,22 +175,26 @@ class PostgresBackend:
         next(p.bm25_weight for p in search_index.PARTS if p.pg_weight == letter) / search_index.PARTS[0].bm25_weight
         for letter in "DCBA"
     ]
+    HEAD = "search_document__head"  # the ranked parts; see qa/search_index.py
 
     @staticmethod
-    def search_query(query: ParsedQuery, all_terms: bool) -> SearchQuery:
+    def tsquery(query: ParsedQuery, all_terms: bool) -> str:
         # Quoted lexemes: to_tsquery() stems each and drops any that normalise to nothing.
         groups = []
         for term in query.terms:
             options = [f"'{term.word}'" + (":*" if term.prefix else ""), *(f"'{a}'" for a in term.alternatives)]
             groups.append(f"({' | '.join(options)})" if len(options) > 1 else options[0])
-        raw = (" & " if all_terms else " | ").join(groups)
-        return SearchQuery(raw, search_type="raw", config=search_index.PG_CONFIG)
+        return (" & " if all_terms else " | ").join(groups)
 
-    def condition(self, query, all_terms, path=DOCUMENT):
-        return Q(**{path: self.search_query(query, all_terms)})
+    def ids(self, query, all_terms):
+        return RawSQL(f"SELECT * FROM {search_index.TABLE}_matches(%s)", [self.tsquery(query, all_terms)])
 
-    def rank(self, query, all_terms):
-        return SearchRank(F(DOCUMENT), self.search_query(query, all_terms), weights=self.WEIGHTS)
+    def ranked(self, queryset, query, all_terms):
+        search_query = SearchQuery(self.tsquery(query, all_terms), search_type="raw", config=search_index.PG_CONFIG)
+        # An article that matches in its answer only ranks 0, below every heading or keyword
+        # match, and the date orders those.
+        rank = SearchRank(F(self.HEAD), search_query, weights=self.WEIGHTS)
+        return queryset.filter(pk__in=self.ids(query, all_terms)).annotate(search_rank=rank)
 
 
 def backend_for(alias):
@@ -206,8 +216,7 @@ def matching(queryset, backend, query, all_terms=True):
     table statistics SQLite would otherwise walk the status index and probe the FTS
     table once per question (seconds at 36,000 articles, against milliseconds).
     """
-    entries = SearchDocument.objects.using(queryset.db).filter(backend.condition(query, all_terms, path="document"))
-    return queryset.filter(pk__in=entries.values("question_id"))
+    return queryset.filter(pk__in=backend.ids(query, all_terms))
 
 
 class SearchResults:
@@ -262,10 +271,14 @@ def search_questions(query, *, subject=None, queryset=None) -> SearchResults:
         all_terms = False
         matched = matching(questions, backend, parsed, all_terms)
     ranked = (
-        questions.filter(backend.condition(parsed, all_terms))
-        .annotate(search_rank=backend.rank(parsed, all_terms), search_exact=_is_the_question(parsed.text))
-        .select_related("subject", "answer", "seo")
-        .defer("answer__html")
+        backend.ranked(questions, parsed, all_terms)
+        .annotate(search_exact=_is_the_question(parsed.text))
+        .select_related("subject")
+        # Fetched for the page alone: a join would carry every match's answer into the sort.
+        .prefetch_related(
+            Prefetch("answer", Answer.objects.only("question_id", "body")),
+            Prefetch("seo", SEO.objects.only("question_id", "page_description")),
+        )
         .order_by("-search_exact", "-search_rank", "-date", "-pk")
     )
     return SearchResults(parsed, ranked, matched, all_terms)

@@ -112,8 +112,22 @@ def _sqlite_rebuild():
 
 # -- PostgreSQL ---------------------------------------------------------------------------
 
-PG_DOCUMENT = " || ".join(f"setweight(to_tsvector('{PG_CONFIG}', {p.sql}), '{p.pg_weight}')" for p in PARTS)
-PG_SELECT = f"SELECT q.id, {PG_DOCUMENT} {SOURCE_SQL}"
+# The whole text is matched through a GIN index on its tsvector, computed in the index
+# rather than stored: a stored vector of an answer is kilobytes kept compressed out of line,
+# and the planner, which counts neither, would scan them all for a common word instead of
+# using the index. Matching goes through qa_search_matches(), a function the planner cannot
+# unfold into a per-row test, whatever its statistics say (right after a bulk import they
+# say the tables are nearly empty). Ranking reads the small stored "head" vector of the
+# weighted parts above the answer: ts_rank() on whole vectors would decompress every match.
+PG_VECTOR = f"to_tsvector('{PG_CONFIG}'::regconfig, %s)"  # queries must use it verbatim
+HEAD_PARTS = [p for p in PARTS if p.pg_weight != "D"]
+PG_HEAD = " || ".join(f"setweight(to_tsvector('{PG_CONFIG}', {p.sql}), '{p.pg_weight}')" for p in HEAD_PARTS)
+PG_TEXT = " || E'\\n' || ".join(p.sql for p in PARTS)
+
+
+def _pg_select(where=""):
+    """Rows of (question id, head vector, whole text)."""
+    return f"SELECT q.id, {PG_HEAD}, {PG_TEXT} {SOURCE_SQL} {where}"
 
 
 def _pg_install():
@@ -123,16 +137,24 @@ def _pg_install():
         f"CREATE TEXT SEARCH CONFIGURATION {PG_CONFIG} (COPY = english)",
         f"ALTER TEXT SEARCH CONFIGURATION {PG_CONFIG} "
         "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
-        f"CREATE TABLE {TABLE} (rowid bigint PRIMARY KEY, {TABLE} tsvector NOT NULL)",
-        f"CREATE INDEX {TABLE}_document ON {TABLE} USING gin ({TABLE})",
+        f"CREATE TABLE {TABLE} (rowid bigint PRIMARY KEY, head tsvector NOT NULL, {TABLE} text NOT NULL)",
+        # fastupdate off: no pending list of new entries, which every query would scan and
+        # recheck (rechecking an expression index means running to_tsvector() again), and which
+        # makes the planner shun the index until a vacuum merges it.
+        f"CREATE INDEX {TABLE}_document ON {TABLE} USING gin (({PG_VECTOR % TABLE})) WITH (fastupdate = off)",
         f"""CREATE FUNCTION {TABLE}_refresh(key bigint) RETURNS void LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO {TABLE} (rowid, {TABLE}) {PG_SELECT} WHERE q.id = key
-            ON CONFLICT (rowid) DO UPDATE SET {TABLE} = EXCLUDED.{TABLE};
+            INSERT INTO {TABLE} (rowid, head, {TABLE}) {_pg_select("WHERE q.id = key")}
+            ON CONFLICT (rowid) DO UPDATE SET head = EXCLUDED.head, {TABLE} = EXCLUDED.{TABLE};
             IF NOT FOUND THEN  -- the question is gone
                 DELETE FROM {TABLE} WHERE rowid = key;
             END IF;
         END $$""",
+        # Seq scans would run to_tsvector() on every article; the index is the only sane plan.
+        f"""CREATE FUNCTION {TABLE}_matches(query text) RETURNS SETOF bigint
+        LANGUAGE sql STABLE ROWS 1000 SET enable_seqscan = off AS $$
+            SELECT rowid FROM {TABLE} WHERE {PG_VECTOR % TABLE} @@ to_tsquery('{PG_CONFIG}', query)
+        $$""",
         # Django's test flush empties tables with TRUNCATE, which fires no row trigger.
         f"""CREATE FUNCTION {TABLE}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -170,6 +192,7 @@ def _pg_uninstall():
         *(f"DROP TRIGGER IF EXISTS {TABLE}_{table}_{event} ON {table}" for table, _, _ in WATCHED for event in EVENTS),
         *(f"DROP FUNCTION IF EXISTS {TABLE}_{table}_changed()" for table, _, _ in WATCHED),
         f"DROP FUNCTION IF EXISTS {TABLE}_truncate()",
+        f"DROP FUNCTION IF EXISTS {TABLE}_matches(text)",
         f"DROP FUNCTION IF EXISTS {TABLE}_refresh(bigint)",
         f"DROP TABLE IF EXISTS {TABLE}",
         f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PG_CONFIG}",
@@ -177,7 +200,7 @@ def _pg_uninstall():
 
 
 def _pg_rebuild():
-    return [f"TRUNCATE {TABLE}", f"INSERT INTO {TABLE} (rowid, {TABLE}) {PG_SELECT}", f"ANALYZE {TABLE}"]
+    return [f"TRUNCATE {TABLE}", f"INSERT INTO {TABLE} (rowid, head, {TABLE}) {_pg_select()}", f"ANALYZE {TABLE}"]
 
 
 # -- Entry points -------------------------------------------------------------------------

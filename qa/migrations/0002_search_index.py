@@ -1,5 +1,5 @@
 # The full-text index and the triggers that keep it current (see qa/search_index.py):
-# FTS5 on SQLite, a GIN-indexed tsvector on PostgreSQL. Other databases get neither.
+# FTS5 on SQLite, a GIN-indexed tsvector expression on PostgreSQL. Other databases get neither.
 
 import django.contrib.postgres.search
 import django.db.models.deletion
@@ -29,7 +29,8 @@ class Migration(migrations.Migration):
             name='SearchDocument',
             fields=[
                 ('question', models.OneToOneField(db_column='rowid', db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='search_document', serialize=False, to='qa.question')),
-                ('document', django.contrib.postgres.search.SearchVectorField(db_column='qa_search')),
+                ('document', models.TextField(db_column='qa_search')),
+                ('head', django.contrib.postgres.search.SearchVectorField()),
             ],
             options={
                 'db_table': 'qa_search',
