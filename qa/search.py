@@ -1,7 +1,7 @@
 """Full-text search of questions: one interface over SQLite FTS5 and PostgreSQL.
 
     results = search_questions("how do plants photosynthesize", subject="biology")
-    results.questions       # a ranked QuerySet of published questions, ready for a Paginator
+    Paginator(results, 20)  # ranked published questions, with .search_rank; results.count()
     results.snippet(q)      # the answer passage around the matched words, with <mark>
     admin_search(queryset, term)  # for ModelAdmin.get_search_results
 
@@ -157,6 +157,10 @@ class Fts5Backend:
         entries = SearchDocument.objects.filter(document__fts5_match=self.expression(query, all_terms))
         return entries.values("question_id")
 
+    def segments(self, queryset, query, all_terms):
+        """The ranked results, as querysets to read one after the other (here, one)."""
+        return [self.ranked(queryset, query, all_terms)]
+
     def ranked(self, queryset, query, all_terms):
         """``queryset`` joined to its matching index entries, with ``search_rank`` (higher is better)."""
         matched = queryset.filter(**{f"{DOCUMENT}__fts5_match": self.expression(query, all_terms)})
@@ -186,15 +190,28 @@ class PostgresBackend:
             groups.append(f"({' | '.join(options)})" if len(options) > 1 else options[0])
         return (" & " if all_terms else " | ").join(groups)
 
-    def ids(self, query, all_terms):
-        return RawSQL(f"SELECT * FROM {search_index.TABLE}_matches(%s)", [self.tsquery(query, all_terms)])
+    def ids(self, query, all_terms, function="matches"):
+        """A subquery of the matching question ids: in the whole text, or in the ``head_matches``."""
+        return RawSQL(f"SELECT * FROM {search_index.TABLE}_{function}(%s)", [self.tsquery(query, all_terms)])
 
-    def ranked(self, queryset, query, all_terms):
+    def segments(self, queryset, query, all_terms):
+        """Articles with the words in their question, keywords or description, by rank; then the
+        articles with them in the answer only, newest first.
+
+        Two reads rather than one ordering: a common word is in half the answers, and ranking
+        every one of those would cost ten times what the page needs.
+        """
         search_query = SearchQuery(self.tsquery(query, all_terms), search_type="raw", config=search_index.PG_CONFIG)
-        # An article that matches in its answer only ranks 0, below every heading or keyword
-        # match, and the date orders those.
-        rank = SearchRank(F(self.HEAD), search_query, weights=self.WEIGHTS)
-        return queryset.filter(pk__in=self.ids(query, all_terms)).annotate(search_rank=rank)
+        in_head = self.ids(query, all_terms, function="head_matches")
+        ranked = queryset.filter(pk__in=in_head).annotate(
+            search_rank=SearchRank(F(self.HEAD), search_query, weights=self.WEIGHTS)
+        )
+        rest = (
+            queryset.filter(pk__in=self.ids(query, all_terms))
+            .exclude(pk__in=in_head)
+            .annotate(search_rank=Value(0.0, output_field=FloatField()))
+        )
+        return [ranked, rest]
 
 
 def backend_for(alias):
@@ -220,29 +237,54 @@ def matching(queryset, backend, query, all_terms=True):
 
 
 class SearchResults:
-    """Ranked search results; a Paginator takes them as they are.
+    """Ranked search results, which a Paginator takes as they are.
 
-    Counting uses :func:`matching`, pages use the ranked join, which both databases
-    plan from the full-text index outwards.
+    Counting uses :func:`matching`. The results are read from one or more ranked querysets
+    in turn (see the backends' ``segments``); slicing reads only what the slice needs.
     """
 
-    def __init__(self, query: ParsedQuery, questions, matched=None, all_terms=True):
+    def __init__(self, query: ParsedQuery, segments=(), matched=None, all_terms=True):
         self.query = query
-        self.questions = questions  # ranked QuerySet of Question, annotated with search_rank
+        self.segments = list(segments)  # ranked querysets of Question, annotated with search_rank
         self.all_terms = all_terms  # False when no article had every word and any word was enough
-        self._matched = questions if matched is None else matched
+        self._matched = matched
+        self._sizes = {}
 
     def count(self) -> int:
-        return self._matched.count()
+        return self._matched.count() if self._matched is not None else 0
 
     def __len__(self):
         return self.count()
 
+    def _size(self, index):
+        if index not in self._sizes:
+            self._sizes[index] = self.segments[index].count()
+        return self._sizes[index]
+
     def __getitem__(self, index):
-        return self.questions[index]
+        if isinstance(index, int):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError("no such search result")
+            return found[0]
+        if index.step or (index.start or 0) < 0 or (index.stop is not None and index.stop < 0):
+            raise ValueError("search results take plain non-negative slices")
+        start, stop = index.start or 0, index.stop
+        found, offset = [], 0
+        for number, segment in enumerate(self.segments):
+            if stop is not None and stop <= offset:
+                break
+            last = number == len(self.segments) - 1
+            size = None if last else self._size(number)
+            if size is not None and start >= offset + size:
+                offset += size
+                continue
+            found.extend(segment[max(0, start - offset) : None if stop is None else stop - offset])
+            offset += size or 0
+        return found
 
     def __iter__(self):
-        return iter(self.questions)
+        return iter(self[0:])
 
     def highlight(self, text: str) -> str:
         return Highlighter.for_query(self.query).highlight(text)
@@ -262,7 +304,7 @@ def search_questions(query, *, subject=None, queryset=None) -> SearchResults:
     if subject is not None:
         questions = questions.filter(**{"subject__slug" if isinstance(subject, str) else "subject": subject})
     if not parsed.terms:
-        return SearchResults(parsed, questions.none())
+        return SearchResults(parsed)
 
     backend = backend_for(questions.db)
     all_terms = True
@@ -270,9 +312,8 @@ def search_questions(query, *, subject=None, queryset=None) -> SearchResults:
     if len(parsed.terms) > 1 and not matched.exists():
         all_terms = False
         matched = matching(questions, backend, parsed, all_terms)
-    ranked = (
-        backend.ranked(questions, parsed, all_terms)
-        .annotate(search_exact=_is_the_question(parsed.text))
+    segments = [
+        segment.annotate(search_exact=_is_the_question(parsed.text))
         .select_related("subject")
         # Fetched for the page alone: a join would carry every match's answer into the sort.
         .prefetch_related(
@@ -280,8 +321,9 @@ def search_questions(query, *, subject=None, queryset=None) -> SearchResults:
             Prefetch("seo", SEO.objects.only("question_id", "page_description")),
         )
         .order_by("-search_exact", "-search_rank", "-date", "-pk")
-    )
-    return SearchResults(parsed, ranked, matched, all_terms)
+        for segment in backend.segments(questions, parsed, all_terms)
+    ]
+    return SearchResults(parsed, segments, matched, all_terms)
 
 
 def _is_the_question(text):

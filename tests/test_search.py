@@ -33,7 +33,7 @@ HOSTILE_QUERIES = [
 
 
 def questions(results):
-    return [q.question for q in results.questions]
+    return [q.question for q in results]
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class RankingTests(TestCase):
 
     def test_results_carry_a_highlighted_snippet(self):
         results = search_questions("photosynthesizing")
-        answer_hit = next(q for q in results.questions if q.pk == self.in_answer.pk)
+        answer_hit = next(q for q in results if q.pk == self.in_answer.pk)
         snippet = results.snippet(answer_hit)
         assert "<mark>Photosynthesis</mark> slows" in snippet
         assert results.highlight("Photosynthesis & <b>") == "<mark>Photosynthesis</mark> &amp; &lt;b&gt;"
@@ -141,6 +141,40 @@ class WordFormTests(TestCase):
         ]:
             with self.subTest(query=query):
                 assert expected in questions(search_questions(query))
+
+
+class ResultPagesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        for i in range(7):
+            make_question(f"Tundra question {i}?")
+        for i in range(6):
+            make_question(f"Question about cold plains {i}?", answer="The tundra is treeless.")
+
+    def test_every_result_once_in_rank_order_whatever_the_slices(self):
+        results = search_questions("tundra")
+        everything = list(results)
+        assert results.count() == len(everything) == 13
+        assert {q.question for q in everything[:7]} == {f"Tundra question {i}?" for i in range(7)}
+        for size in (1, 4, 5, 7, 20):
+            with self.subTest(size=size):
+                pages = [results[start : start + size] for start in range(0, 13, size)]
+                assert [q.pk for page in pages for q in page] == [q.pk for q in everything]
+        assert results[12].pk == everything[12].pk
+        assert results[13:20] == []
+        with self.assertRaises(IndexError):
+            results[13]
+
+    def test_slices_run_across_segments(self):
+        from qa.search import SearchResults, parse_query
+
+        first = Question.objects.filter(question__startswith="Tundra").order_by("pk")
+        second = Question.objects.exclude(question__startswith="Tundra").order_by("pk")
+        results = SearchResults(parse_query("x"), [first, second], Question.objects.all())
+        expected = list(first) + list(second)
+        assert results[5:9] == expected[5:9]
+        assert results[7:] == expected[7:]
+        assert list(results) == expected
 
 
 class FilterTests(TestCase):
@@ -363,4 +397,4 @@ class RealSampleTests(TestCase):
         # Cross-listed questions have a twin in another subject, equally exact.
         for _, question in self.sample[:20]:
             with self.subTest(question=question):
-                assert search_questions(question).questions[0].question == question
+                assert search_questions(question)[0].question == question
