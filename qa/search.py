@@ -26,7 +26,7 @@ above the keywords, the keywords above the description, that above the answer
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -40,6 +40,7 @@ from qa import search_index
 from qa.models import SEO, Answer, Question, SearchDocument
 
 MAX_QUERY_CHARS = 200
+MAX_RESULTS = 1000  # 50 pages; counting further would cost more than anyone reads
 MAX_WORDS = 16
 PREFIX_MIN_CHARS = 4
 ALTERNATIVE_MIN_CHARS = 5
@@ -250,15 +251,27 @@ class SearchResults:
         self._matched = matched
         self._sizes = {}
 
+    @cached_property
+    def _found(self) -> int:
+        """How many match, counted up to one past MAX_RESULTS."""
+        if self._matched is None:
+            return 0
+        return self._matched.order_by().values("pk")[: MAX_RESULTS + 1].count()
+
     def count(self) -> int:
-        return self._matched.count() if self._matched is not None else 0
+        """How many results there are to page through: all of them, up to MAX_RESULTS."""
+        return min(self._found, MAX_RESULTS)
+
+    @property
+    def more_than_shown(self) -> bool:
+        return self._found > MAX_RESULTS
 
     def __len__(self):
         return self.count()
 
     def _size(self, index):
         if index not in self._sizes:
-            self._sizes[index] = self.segments[index].count()
+            self._sizes[index] = self.segments[index].order_by().values("pk")[: MAX_RESULTS + 1].count()
         return self._sizes[index]
 
     def __getitem__(self, index):
@@ -269,17 +282,17 @@ class SearchResults:
             return found[0]
         if index.step or (index.start or 0) < 0 or (index.stop is not None and index.stop < 0):
             raise ValueError("search results take plain non-negative slices")
-        start, stop = index.start or 0, index.stop
+        start, stop = index.start or 0, min(MAX_RESULTS, MAX_RESULTS if index.stop is None else index.stop)
         found, offset = [], 0
         for number, segment in enumerate(self.segments):
-            if stop is not None and stop <= offset:
+            if stop <= offset:
                 break
             last = number == len(self.segments) - 1
             size = None if last else self._size(number)
             if size is not None and start >= offset + size:
                 offset += size
                 continue
-            found.extend(segment[max(0, start - offset) : None if stop is None else stop - offset])
+            found.extend(segment[max(0, start - offset) : stop - offset])
             offset += size or 0
         return found
 

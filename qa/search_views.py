@@ -15,7 +15,10 @@ def search(request):
     if subject not in {s.slug for s in subjects}:
         subject = ""  # an unknown or unlisted subject filters nothing
     results = search_questions(request.GET.get("q", ""), subject=subject or None)
-    context = {"query": results.query, "subjects": subjects, "subject": subject, "all_terms": results.all_terms}
+    context = {
+        "query": results.query, "subjects": subjects, "subject": subject,
+        "all_terms": results.all_terms, "more_than_shown": results.more_than_shown,
+    }
     if results.query.terms:
         try:
             page = Paginator(results, RESULTS_PER_PAGE).page(request.GET.get("page") or 1)

@@ -165,6 +165,16 @@ class ResultPagesTests(TestCase):
         with self.assertRaises(IndexError):
             results[13]
 
+    def test_results_stop_at_the_most_anyone_pages_through(self):
+        from unittest import mock
+
+        with mock.patch("qa.search.MAX_RESULTS", 10):  # the same rules apply at 1,000
+            results = search_questions("tundra")
+            assert results.count() == 10 and results.more_than_shown
+            assert len(list(results)) == 10
+            assert results[8:20] == list(results)[8:10]
+        assert not search_questions("tundra").more_than_shown
+
     def test_slices_run_across_segments(self):
         from qa.search import SearchResults, parse_query
 

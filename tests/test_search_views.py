@@ -1,4 +1,6 @@
 """The reader's search page, /search: what a reader sees, on either database."""
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test import TestCase
@@ -103,6 +105,11 @@ class PaginationAndFilterTests(TestCase):
         assert self.client.get(URL, {"q": "osmosis"}).context["page_obj"].paginator.count == 24
         response = self.client.get(URL, {"q": "osmosis", "subject": "physics"})
         assert [h["question"].question for h in response.context["hits"]] == ["Osmosis in physics?"]
+
+    def test_very_many_results_say_so(self):
+        with mock.patch("qa.search.MAX_RESULTS", 20):
+            response = self.client.get(URL, {"q": "osmosis"})
+        self.assertContains(response, "More than 20 results; the best 20 are shown")
 
     def test_a_page_out_of_range_is_not_found(self):
         for page in ["3", "0", "-1", "abc", "1e9"]:
