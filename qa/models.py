@@ -111,6 +111,7 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["subject", "status", "-date"], name="question_subject_listing"),
         ]
+        permissions = [("publish_question", "Can publish, schedule and unpublish questions")]
 
     def __str__(self):
         return self.question[:100]

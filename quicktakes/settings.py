@@ -42,7 +42,7 @@ SITE_NAME = "QuickTakes"
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "qa.apps.QaAdminConfig",  # django.contrib.admin, with QuickTakes CMS as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -153,6 +153,14 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # The one rendering pipeline also drives the editor's live preview.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "qa.rendering.render_markdown"
+# The editor's two endpoints (staff only, see qa/editor.py). The widget reads these paths and
+# qa/editor.py builds its URLconf from them, so they cannot drift apart.
+MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
+MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
+# Uploaded images: at most this many bytes (5 MB by default), stored under MEDIA_ROOT/MEDIA_PATH.
+MARKDOWNX_UPLOAD_MAX_SIZE = int(os.environ.get("UPLOAD_MAX_SIZE", 5 * 1024 * 1024))
+MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+MARKDOWNX_MEDIA_PATH = "uploads/"
 
 LOGGING = {
     "version": 1,
