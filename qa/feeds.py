@@ -1,4 +1,7 @@
-"""Atom feeds of the newest questions: site-wide (listed subjects) and per subject."""
+"""Atom feeds of the newest questions, site-wide and per listed subject.
+
+Feeds announce pages to the world (search engines read them too), so they list indexable
+articles only: nothing from unlisted subjects and no no_index article."""
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
@@ -31,7 +34,7 @@ class LatestQuestionsFeed(Feed):
         return questions.order_by("-date", "-id")[:FEED_LENGTH]
 
     def items(self):
-        return self.newest(Question.objects.published().filter(subject__is_listed=True))
+        return self.newest(Question.objects.indexable())
 
     def item_title(self, item):
         return item.question
@@ -57,7 +60,7 @@ class LatestQuestionsFeed(Feed):
 
 class SubjectQuestionsFeed(LatestQuestionsFeed):
     def get_object(self, request, subject):
-        return get_object_or_404(Subject, slug=subject)
+        return get_object_or_404(Subject, slug=subject, is_listed=True)
 
     def title(self, subject):
         return f"{subject.title}: newest questions | {settings.SITE_NAME}"
@@ -72,4 +75,4 @@ class SubjectQuestionsFeed(LatestQuestionsFeed):
         return absolute_url(reverse("qa:subject-feed", kwargs={"subject": subject.slug}))
 
     def items(self, subject):
-        return self.newest(Question.objects.published().filter(subject=subject))
+        return self.newest(Question.objects.indexable().filter(subject=subject))

@@ -79,6 +79,16 @@ def subject_crumbs(subject: Subject) -> list[Crumb]:
     return [Crumb("Learn", reverse("qa:learn-index")), Crumb(subject.title, subject.get_absolute_url())]
 
 
+def subject_feed(subject: Subject) -> dict:
+    """The feed a page announces: only listed subjects have one (see qa.feeds)."""
+    if not subject.is_listed:
+        return {}
+    return {
+        "feed_url": reverse("qa:subject-feed", kwargs={"subject": subject.slug}),
+        "feed_title": f"{subject.title}: newest questions",
+    }
+
+
 def _seo(question: Question):
     # A missing SEO row is allowed (hand-made articles); the reverse accessor then raises an
     # AttributeError subclass, so getattr falls back.
@@ -158,8 +168,7 @@ def question_meta(question: Question) -> PageMeta:
         ],
         structured_data=[article, breadcrumb_list(crumbs)],
         crumbs=subject_crumbs(subject),
-        feed_url=reverse("qa:subject-feed", kwargs={"subject": subject.slug}),
-        feed_title=f"{subject.title}: newest questions",
+        **subject_feed(subject),
     )
 
 
@@ -184,8 +193,7 @@ def subject_meta(subject: Subject, page, total: int) -> PageMeta:
         crumbs=subject_crumbs(subject),
         prev_url=page_url(page.previous_page_number()) if page.has_previous() else "",
         next_url=page_url(page.next_page_number()) if page.has_next() else "",
-        feed_url=reverse("qa:subject-feed", kwargs={"subject": subject.slug}),
-        feed_title=f"{subject.title}: newest questions",
+        **subject_feed(subject),
     )
 
 
