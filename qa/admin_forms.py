@@ -1,5 +1,6 @@
 """Forms of the editors' admin: the question, its SEO fields and its related articles."""
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import transaction
@@ -87,20 +88,27 @@ class SEOForm(forms.ModelForm):
         fields = ["title", "page_description", "page_keywords"]
         widgets = {
             "title": forms.TextInput(
-                attrs={"class": "vLargeTextField", "data-qa-count-max": SEO_TITLE_MAX, "data-qa-serp": "title"}
+                attrs={
+                    "class": "vLargeTextField",
+                    "data-qa-count-max": SEO_TITLE_MAX,
+                    "data-qa-serp": "title",
+                    "data-qa-site-name": settings.SITE_NAME,
+                }
             ),
             "page_description": forms.Textarea(
                 attrs={
                     "rows": 3,
+                    "class": "vLargeTextField",
                     "data-qa-count-min": SEO_DESCRIPTION_MIN,
                     "data-qa-count-max": SEO_DESCRIPTION_MAX,
                     "data-qa-serp": "description",
                 }
             ),
-            "page_keywords": forms.Textarea(attrs={"rows": 2}),
+            "page_keywords": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
         }
         help_texts = {
-            "title": f"Shown as the search result's headline; up to {SEO_TITLE_MAX} characters fit.",
+            "title": f"The search result's headline; up to {SEO_TITLE_MAX} characters fit. "
+            f"Leave empty (or the generic “{settings.SITE_NAME} | Subject”) for “question | subject | {settings.SITE_NAME}”.",
             "page_description": f"The search result's snippet: {SEO_DESCRIPTION_MIN}–{SEO_DESCRIPTION_MAX} characters.",
             "page_keywords": "Comma-separated; the admin search looks in them too.",
         }
@@ -138,6 +146,10 @@ class RelatedArticleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["target_url"].required = False
         self.fields["target_title"].help_text = "Filled from the article when left empty."
+        # Empty means "after the others"; the formset numbers the list 1..n when it saves.
+        self.fields["position"].required = False
+        if not self.instance.pk:
+            self.initial["position"] = None
         if self.instance.pk:
             current = article_at(self.instance.target_url)
             if current is not None:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.models import Question, Subject
-from qa.redirects import add_redirect, add_redirects, save_redirects
+from qa.redirects import add_redirect, add_redirects, normalise_path, save_redirects
 from qa.signals import schedule_invalidation
 
 BULK_LOG_PREFIX = "Bulk action: "
@@ -59,12 +59,12 @@ def redirect_subject_rename(subject: Subject, old_slug: str) -> int:
         return 0
     slugs = Question.objects.published().filter(subject=subject).values_list("slug", flat=True)
     count = add_redirects({question_path(old_slug, s): question_path(subject.slug, s) for s in slugs})
-    # The subject page keeps its trailing slash (the fallback middleware matches the path as
-    # requested), so it bypasses add_redirect's normalisation.
-    old_page = reverse("qa:subject-detail", kwargs={"subject": old_slug})
+    # The subject page: looked up by its normalised path (qa.middleware), sent to the new page
+    # with its trailing slash so readers arrive in one hop.
+    old_page = normalise_path(reverse("qa:subject-detail", kwargs={"subject": old_slug}))
     new_page = subject.get_absolute_url()
     with transaction.atomic():
-        Redirect.objects.filter(old_path=new_page).delete()
+        Redirect.objects.filter(old_path=normalise_path(new_page)).delete()
         count += save_redirects({old_page: new_page})
     return count
 

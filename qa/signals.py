@@ -23,12 +23,12 @@ def schedule_invalidation(using=None):
     """Invalidate cached pages once the current transaction commits (at once outside one)."""
     connection = transaction.get_connection(using)
     # One admin save writes the question, its answer, its SEO row and up to five links: queue a
-    # single invalidation per transaction. run_on_commit holds (savepoint ids, func, robust); a
-    # queued call made in this savepoint or an outer one survives any rollback that would undo
-    # the current write, so a second one is not needed.
+    # single invalidation per transaction level. run_on_commit holds (savepoint ids, func,
+    # robust); an entry made at this same level is rolled back with the current write, or
+    # commits with it, so a second one adds nothing.
     if connection.in_atomic_block:
         current = set(connection.savepoint_ids)
-        if any(func is _invalidate and sids <= current for sids, func, _ in connection.run_on_commit):
+        if any(func is _invalidate and sids == current for sids, func, _ in connection.run_on_commit):
             return
     # robust: the content is committed by now; a failing cache must not turn the save into a 500.
     transaction.on_commit(_invalidate, using=using, robust=True)

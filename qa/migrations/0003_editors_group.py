@@ -1,11 +1,14 @@
 """The "Editors" group: edit and publish articles, subjects and redirects; never users or settings.
 
+Also the "publish_question" permission the group is given, and the index that keeps the admin's
+newest-first question list from sorting the whole table.
+
 Permissions are normally created after the last migration (post_migrate), too late for a group
 made here on a fresh database, so this migration creates the ones it grants first.
 """
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
-from django.db import migrations
+from django.db import migrations, models
 
 EDITORS = "Editors"
 # Articles and their parts: everything but deleting a question or a subject (editors unpublish;
@@ -57,6 +60,10 @@ class Migration(migrations.Migration):
                 "ordering": ["-date", "-id"],
                 "permissions": [("publish_question", "Can publish, schedule and unpublish questions")],
             },
+        ),
+        migrations.AddIndex(
+            model_name="question",
+            index=models.Index(fields=["-date", "-id"], name="question_date_listing"),
         ),
         migrations.RunPython(create_editors, remove_editors),
     ]
