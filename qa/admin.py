@@ -261,7 +261,9 @@ class QuestionAdmin(VersionAdmin):
         unchanged = selected - count
         text = f"{articles(count).capitalize()} {done}."
         if unchanged:
-            text += f" {articles(unchanged).capitalize()} already were."
+            text += " " + ngettext("%(count)d article already was.", "%(count)d articles already were.", unchanged) % {
+                "count": unchanged
+            }
         self.message_user(request, text, messages.SUCCESS if count else messages.INFO)
 
     @admin.action(description="Publish selected articles now", permissions=["publish"])
@@ -291,13 +293,21 @@ class QuestionAdmin(VersionAdmin):
             subject = form.cleaned_data["subject"]
             report = editorial.move_to_subject(queryset, subject, request.user)
             text = f"{articles(report.moved).capitalize()} moved to {subject.title}"
-            text += f"; {report.redirects} redirects from old addresses." if report.redirects else "."
+            if report.redirects:
+                text += "; " + ngettext(
+                    "%(count)d live article redirects from its old address.",
+                    "%(count)d live articles redirect from their old addresses.",
+                    report.redirects,
+                ) % {"count": report.redirects}
+            else:
+                text += "."
             self.message_user(request, text, messages.SUCCESS if report.moved else messages.INFO)
             if report.conflicts:
                 self.message_user(
                     request,
-                    f"{articles(len(report.conflicts)).capitalize()} stayed where they were: {subject.title} "
-                    f"already has an article with the same slug ("
+                    ngettext("%(count)d article stayed where it was", "%(count)d articles stayed where they were",
+                             len(report.conflicts)) % {"count": len(report.conflicts)}
+                    + f": {subject.title} already has an article with the same slug ("
                     + ", ".join(q.slug for q in report.conflicts[:10])
                     + (", …" if len(report.conflicts) > 10 else "")
                     + ").",

@@ -89,7 +89,7 @@ class EditorImageForm(ImageForm):
                 "This file is not an image Pillow can read (JPEG, PNG, GIF or WebP).", code="not_image"
             ) from exc
         self.image_format = fmt
-        return upload
+        return self.cleaned_data
 
     def save(self, commit=True):
         upload = self.cleaned_data["image"]

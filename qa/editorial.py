@@ -114,7 +114,7 @@ def set_no_index(queryset, no_index: bool, user=None) -> int:
 @dataclass
 class MoveReport:
     moved: int = 0
-    redirects: int = 0
+    redirects: int = 0  # moved live articles, each now redirected from its old address
     conflicts: list = field(default_factory=list)  # questions whose slug the target subject already uses
 
 
@@ -146,7 +146,8 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
         chunk = movers[start : start + UPDATE_BATCH]
         _log(user, Question.objects.filter(pk__in=chunk), f"moved to {subject.title}")
         report.moved += Question.objects.filter(pk__in=chunk).update(subject=subject, updated_at=now)
-    report.redirects = add_redirects(moves)
+    add_redirects(moves)
+    report.redirects = len(moves)
     if report.moved:
         schedule_invalidation()
     return report
