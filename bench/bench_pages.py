@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURE_ARTICLE = "/learn/computer-science/questions/what-is-big-o-notation"
-CORPUS_ARTICLE = "/learn/accounting-and-finance/questions/how-does-the-capitalization-income-approach-work-in-property-appraisal"
+CORPUS_ARTICLE = (
+    "/learn/accounting-and-finance/questions/how-does-the-capitalization-income-approach-work-in-property-appraisal"
+)
 
 
 def free_port() -> int:
@@ -98,7 +100,8 @@ def main():
     rate = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
     print(f"page: {path}")
-    print(f"gunicorn {args.workers} workers, wrk {args.connections} connections, {args.seconds} s, {os.cpu_count()} cores")
+    print(f"gunicorn {args.workers} workers, wrk {args.connections} connections, {args.seconds} s, "
+          f"{os.cpu_count()} cores")
     print(f"requests/s: {float(rate.group(1)):.0f}" if rate else "requests/s: (not found in wrk output)")
     if errors:
         sys.exit(f"{errors.group(1)} responses were not 2xx/3xx")

@@ -59,7 +59,7 @@ def open_page(browser, url, viewport):
     page = browser.new_page(viewport=viewport)
     errors, foreign = [], []
     host = urlsplit(url).netloc
-    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url', '')}") if msg.type == "error" else None)
+    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("request", lambda req: foreign.append(req.url) if urlsplit(req.url).netloc not in ("", host) else None)
     response = page.goto(url, wait_until="load")

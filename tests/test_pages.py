@@ -43,7 +43,9 @@ def editor(client):
 
 
 def test_article_shows_breadcrumb_single_h1_date_and_answer(client, biology):
-    q = make_question(biology, "how-do-cells-divide", question="How do cells divide?", body="Cells divide by **mitosis**.")
+    q = make_question(
+        biology, "how-do-cells-divide", question="How do cells divide?", body="Cells divide by **mitosis**."
+    )
 
     response = client.get("/learn/biology/questions/how-do-cells-divide")
 
