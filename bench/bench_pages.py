@@ -8,6 +8,7 @@ with gunicorn and runs wrk against one article page.
 import argparse
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -66,6 +67,7 @@ def main():
             **os.environ,
             "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
             "DEBUG": "0",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
             "PLAIN_STATIC": "1",  # no collectstatic needed; static files are not what is measured
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
         }
