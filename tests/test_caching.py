@@ -15,24 +15,11 @@ from django.utils import timezone
 from django.utils.cache import get_max_age
 
 from qa import caching
-from qa.models import SEO, Answer, ContentVersion, Question, RelatedArticle, Subject
+from qa.models import SEO, ContentVersion, Question, RelatedArticle, Subject
+from tests.factories_prod import ARTICLE, make_article
 from tests.seedfiles import write_seed
 
 pytestmark = pytest.mark.django_db
-
-ARTICLE = "/learn/biology/questions/how-do-cells-divide"
-
-
-def make_article(subject="biology", slug="how-do-cells-divide", body="Cells divide by **mitosis**.", **fields):
-    subject, _ = Subject.objects.get_or_create(slug=subject, defaults={"title": subject.title()})
-    fields.setdefault("status", Question.Status.PUBLISHED)
-    question = Question.objects.create(
-        subject=subject, slug=slug, title=f"Q {slug}", question=f"Question {slug}?", date=dt.date(2025, 1, 24), **fields
-    )
-    Answer.objects.create(question=question, body=body)
-    SEO.objects.create(question=question, title=f"SEO {slug}")
-    return question
-
 
 def cache_control(response) -> set[str]:
     return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
