@@ -27,7 +27,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.redirects.models import Redirect
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import F, Min
 from django.db.models.signals import post_delete, post_save
 from django.urls import Resolver404, resolve
@@ -84,7 +84,10 @@ def _bump(expected_version=None) -> None:
         rows = rows.filter(version=expected_version)
     if not rows.update(version=F("version") + 1, changed_at=now, next_publish_at=_next_publication(now)):
         ContentVersion.objects.get_or_create(pk=1, defaults={"next_publish_at": _next_publication(now)})
+    # Forget now, and again once the bump is committed: a request served by another thread in
+    # between would have read, and remembered, the version from before it.
     forget_version()
+    transaction.on_commit(forget_version)
 
 
 def invalidate_pages() -> None:

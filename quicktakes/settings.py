@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    "qa.middleware.MovedArticleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -170,12 +170,12 @@ PAGE_CACHE_VIEWS = [
     "qa:learn-index",
     "qa:subject-detail",
     "qa:question-detail",
-    "qa:sitemap",
-    "qa:sitemap-section",
     "qa:feed",
     "qa:subject-feed",
-    "django.contrib.sitemaps.views.sitemap",
-    "django.contrib.sitemaps.views.index",
+    "qa:sitemap-index",
+    "qa:sitemap-pages",
+    "qa:sitemap-subject",
+    "qa:robots-txt",
 ]
 
 AUTHENTICATION_BACKENDS = [

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.redirects.models import Redirect
 from django.core.management import call_command
 from django.db import connection
@@ -51,7 +52,7 @@ def test_learn_and_subject_pages_are_cached(client):
 def test_query_strings_are_cached_apart(client):
     make_article()
     client.get("/learn/biology/")
-    assert client.get("/learn/biology/?page=2")["X-Page-Cache"] == "miss"
+    assert client.get("/learn/biology/?utm_source=newsletter")["X-Page-Cache"] == "miss"
 
 
 def test_caching_off_renders_every_request_but_keeps_http_headers(client, settings):
@@ -258,6 +259,19 @@ def test_drafts_are_neither_public_nor_cached(client):
     assert "public" not in cache_control(response)
     assert caching.current_stamp()  # the draft left nothing behind under any version:
     assert client.get(ARTICLE).status_code == 404
+
+
+def test_staff_preview_of_a_draft_is_private_and_never_cached(client):
+    make_article(status=Question.Status.DRAFT)
+    editor = get_user_model().objects.create_user("editor", is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="change_question"))
+    client.force_login(editor)
+    preview = client.get(ARTICLE)
+    assert preview.status_code == 200
+    assert {"private", "no-cache", "no-store"} <= cache_control(preview)
+    assert "public" not in cache_control(preview)
+    client.logout()
+    assert client.get(ARTICLE).status_code == 404  # the draft did not leak into the cache
 
 
 def test_a_view_that_sets_its_own_cache_policy_is_not_stored(settings):

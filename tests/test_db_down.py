@@ -22,7 +22,8 @@ def assert_is_the_503_page(response):
     assert response.status_code == 503
     html = response.content.decode()
     assert "Back soon" in html
-    assert "<main>" in html  # base.html's layout, not a bare error page
+    assert 'class="site-header"' in html and 'class="site-footer"' in html  # base.html's layout
+    assert 'error-page__code">503<' in html
     assert "Traceback" not in html and "OperationalError" not in html
     assert response["Retry-After"] == "30"
     assert "no-store" in response["Cache-Control"]

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -153,3 +154,44 @@ def test_client_address_behind_trusted_proxies(settings, proxies, forwarded, exp
     settings.TRUSTED_PROXY_COUNT = proxies
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_page_renders_under_its_policy_without_violations(live_server, monkeypatch):
+    """Chromium enforces the policy: nothing on an article (styles, math, code, JSON-LD) is refused."""
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    make_article(body="Energy is $E = mc^2$.\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page()
+            refused = []
+            page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+            page.add_init_script(
+                "document.addEventListener('securitypolicyviolation', e => console.error("
+                "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+            )
+            response = page.goto(live_server.url + ARTICLE)
+            assert response.status == 200
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            page.wait_for_load_state("load")
+            assert page.evaluate("document.styleSheets.length") >= 1  # the site's CSS loaded
+            # An injected inline script is refused (the policy is live, not just sent).
+            page.evaluate(
+                "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+                " document.body.appendChild(s); }"
+            )
+            assert page.evaluate("window.injected") is None
+            assert any("script-src" in text for text in refused)
+            assert [text for text in refused if "script-src" not in text] == []
+        finally:
+            browser.close()
