@@ -16,7 +16,11 @@ LATEX_N_COMMANDS = (
     "nsim nsubseteq nsucc nsucceq nsupseteq ntriangleleft ntriangleright nu nvdash nwarrow "
     "ncong ne"
 ).split()
-_LINE_BREAK = re.compile(r"\\(?!(?:%s)(?![A-Za-z]))n" % "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True)))
+_LATEX_N = "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True))
+_LINE_BREAK = re.compile(r"\\(?!(?:%s)(?![A-Za-z]))n" % _LATEX_N)
+# A real line break that may be written as "\n": not one before a line that starts like the rest
+# of such a command ("u = 1", "i) first"), which would read back as \nu or \ni.
+_ENCODABLE_BREAK = re.compile(r"\n(?!(?:%s)(?![A-Za-z]))" % "|".join(c[1:] for c in _LATEX_N.split("|")))
 
 
 def decode_answer(raw: str) -> str:
@@ -25,8 +29,13 @@ def decode_answer(raw: str) -> str:
 
 
 def encode_answer(body: str) -> str:
-    r"""The inverse of :func:`decode_answer`: real line breaks back to ``\n``."""
-    return body.replace("\r\n", "\n").replace("\n", "\\n")
+    r"""The inverse of :func:`decode_answer`: real line breaks back to ``\n``.
+
+    A break that ``\n`` would turn into a LaTeX command stays a real line break: YAML keeps it
+    and :func:`decode_answer` leaves it alone. Lossy only for a body that holds the two
+    characters backslash-n itself (not as LaTeX): they read back as a line break.
+    """
+    return _ENCODABLE_BREAK.sub(r"\\n", body.replace("\r\n", "\n"))
 
 MAX_SEED_BYTES = 2 * 1024 * 1024
 MAX_NESTING = 8
