@@ -131,9 +131,15 @@ def load_yaml(front_matter: str) -> dict:
         mark = exc.problem_mark or exc.context_mark
         # +1: the opening '---' is line 1 of the file.
         line = mark.line + 2 if mark else None
-        raise SeedError(f"YAML error: {exc.problem or exc.context}", line=line) from None
+        reason = ", ".join(part for part in (exc.context, exc.problem) if part)
+        raise SeedError(f"YAML error: {reason}", line=line) from None
+    except yaml.reader.ReaderError as exc:
+        # libyaml reads UTF-8, so its position is a byte offset.
+        line = front_matter.encode("utf-8").count(b"\n", 0, exc.position) + 2
+        character = f" (character #x{exc.character:04x})" if isinstance(exc.character, int) else ""
+        raise SeedError(f"YAML error: {exc.reason}{character}", line=line) from None
     except yaml.YAMLError as exc:
-        raise SeedError(f"YAML error: {exc}") from None
+        raise SeedError(f"YAML error: {' '.join(str(exc).split())}") from None
     except Exception as exc:  # noqa: BLE001
         # PyYAML's constructors raise plain ValueError, KeyError… for a bad tagged or
         # implicit value (`date: 2025-02-30`, `id: !!int abc`, `x: !!bool nope`).

@@ -5,10 +5,25 @@ databases field for field. It is plain SQL over a DB-API cursor, so it reads the
 (through Django's cursor) and a SQLite file another process wrote (through sqlite3) alike.
 Articles are keyed by their url, never by primary keys or timestamps, which differ between two
 imports of the same files.
+
+``run_child`` runs manage.py in a child process on a SQLite file (``new_sqlite_db``), with a
+time limit, and reports the child's peak memory.
 """
 import io
 import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 ARTICLES = """
@@ -70,3 +85,84 @@ def run_command(name, *args):
     except SystemExit as exc:
         code = exc.code
     return code, out.getvalue(), err.getvalue()
+
+
+# -- running manage.py in a child process, on a SQLite file ---------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env(db_path) -> dict:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "DJANGO_SETTINGS_MODULE": "quicktakes.test_settings"}
+    env.pop("REDIS_URL", None)  # a child's cache.clear() must never reach a shared Redis
+    return env
+
+
+def manage_args(*args) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *map(str, args)]
+
+
+@dataclass
+class ChildResult:
+    code: int
+    out: str
+    err: str
+    peak_rss_mb: float
+    seconds: float
+
+
+def run_child(args, env, timeout) -> ChildResult:
+    """Run a child to its end; fail the test if it outlives ``timeout``.
+
+    ``os.wait4`` gives this child's own peak RSS (its reaped workers included), unlike
+    RUSAGE_CHILDREN, which keeps the largest of every child this test process ever had.
+    """
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=ROOT, start_new_session=True)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() - started > timeout:
+                    raise AssertionError(f"{' '.join(args[2:4])} still running after {timeout} s")
+                time.sleep(0.05)
+        finally:
+            kill_group(proc.pid)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return ChildResult(
+            proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+            usage.ru_maxrss / 1024, time.monotonic() - started,
+        )
+
+
+def kill_group(pgid) -> None:
+    """SIGKILL whatever is left of a child started with start_new_session (its session's group)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    subprocess.run(manage_args("migrate", "-v0"), env=child_env(path), cwd=ROOT, check=True, timeout=300,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file the copies take
+    return path
+
+
+@pytest.fixture
+def new_sqlite_db(migrated_sqlite_template, tmp_path):
+    """Make a fresh, migrated SQLite file: ``new_sqlite_db("name")`` returns its path."""
+
+    def make(name):
+        path = tmp_path / f"{name}.sqlite3"
+        shutil.copyfile(migrated_sqlite_template, path)
+        return path
+
+    return make
