@@ -8,9 +8,10 @@ class QaConfig(AppConfig):
     verbose_name = "Questions and answers"
 
     def ready(self):
-        from qa import signals
+        from qa import caching, errors
 
-        signals.connect()
+        caching.connect_signals()
+        errors.connect_signals()
 
 
 class QaAdminConfig(admin_apps.AdminConfig):

@@ -1,8 +1,9 @@
 """What editors' changes do beyond their own rows: redirects for moved live URLs, and bulk work.
 
 Bulk operations use queryset ``update()`` so they stay fast on a 36,000-article site. That sends
-no signals, so each one schedules the page-cache invalidation itself, writes one admin log entry
-per changed article (the article's history shows who did what), and returns how many changed.
+no signals, so each one invalidates the cached pages itself (in its transaction, as the signal
+handlers in qa/caching.py do), writes one admin log entry per changed article (the article's
+history shows who did what), and returns how many changed.
 """
 from dataclasses import dataclass, field
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -12,9 +13,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from qa import caching
 from qa.models import Question, Subject
 from qa.redirects import add_redirect, add_redirects, normalise_path, save_redirects
-from qa.signals import schedule_invalidation
 
 BULK_LOG_PREFIX = "Bulk action: "
 # SQLite allows 32,766 parameters per statement; "select all" can pick all 36,000 articles.
@@ -87,7 +88,7 @@ def _bulk_update(queryset, changing: Q, values: dict, user, message) -> int:
     _log(user, targets.order_by(), message)
     count = targets.update(**values, updated_at=now)
     if count:
-        schedule_invalidation()
+        caching.invalidate_pages()
     return count
 
 
@@ -149,5 +150,5 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
     add_redirects(moves)
     report.redirects = len(moves)
     if report.moved:
-        schedule_invalidation()
+        caching.invalidate_pages()
     return report
