@@ -5,10 +5,10 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from qa.models import SEO, Question, RelatedArticle, Subject
+from qa.related import moved_article_url, split_article_path
 
 SEO_TITLE_MAX = 60
 SEO_DESCRIPTION_MIN, SEO_DESCRIPTION_MAX = 50, 160
@@ -23,14 +23,15 @@ def article_label(question) -> str:
 
 
 def article_at(url):
-    """The article a site URL points to, or None."""
-    try:
-        match = resolve(url or "")
-    except Resolver404:
-        return None
-    if match.view_name != "qa:question-detail":
-        return None
-    return Question.objects.select_related("subject").at_path(match.kwargs["subject"], match.kwargs["slug"]).first()
+    """The article a stored link leads to: the one at its path, else where readers are sent
+    (qa.related: the one published article with that slug in another subject), or None."""
+    for path in (url, moved_article_url(url or "")):
+        parts = split_article_path(path or "")
+        if parts:
+            found = Question.objects.select_related("subject").at_path(*parts).first()
+            if found is not None:
+                return found
+    return None
 
 
 class QuestionForm(forms.ModelForm):

@@ -181,6 +181,10 @@ class AnswerEditorWidget(AdminMarkdownxWidget):
         return attrs
 
     def get_context(self, name, value, attrs):
+        if "__prefix__" in name:
+            # The inline's hidden template row: markdownx skips editors marked as started, so it
+            # does not fetch a preview for a form nobody will use.
+            attrs = {**(attrs or {}), "data-markdownx-init": ""}
         context = super().get_context(name, value, attrs)
         context["preview_document"] = render_to_string("qa/widgets/answer_preview.html")
         context["upload_limit"] = filesizeformat(settings.MARKDOWNX_UPLOAD_MAX_SIZE)

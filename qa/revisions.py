@@ -157,9 +157,9 @@ def line_diff(old: str, new: str, context: int = 1) -> list[DiffLine]:
                 lines.extend(DiffLine("same", [("same", line)]) for line in a[i1:i2])
                 continue
             removed, added = a[i1:i2], b[j1:j2]
-            if tag == "replace":
+            if tag == "replace" and _similar(removed, added):
                 paired = min(len(removed), len(added))
-                lines.extend(DiffLine("changed", word_diff(x, y)) for x, y in zip(removed, added))
+                lines.extend(DiffLine("changed", word_diff(x, y)) for x, y in zip(removed, added, strict=False))
                 removed, added = removed[paired:], added[paired:]
             lines.extend(DiffLine("removed", [("del", line)]) for line in removed)
             lines.extend(DiffLine("added", [("ins", line)]) for line in added)
@@ -167,6 +167,14 @@ def line_diff(old: str, new: str, context: int = 1) -> list[DiffLine]:
     if lines and shown_up_to < len(a):
         lines.append(DiffLine("gap"))
     return lines
+
+
+def _similar(removed, added, threshold=0.5):
+    """Are replaced lines edits of each other (worth a word diff) rather than new text?"""
+    return all(
+        difflib.SequenceMatcher(None, x, y, autojunk=False).ratio() >= threshold
+        for x, y in zip(removed, added, strict=False)
+    )
 
 
 def diff_snapshots(old: dict[str, str], new: dict[str, str]) -> list[FieldChange]:

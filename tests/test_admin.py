@@ -431,3 +431,31 @@ class RolesAndLookTests(TestCase):
         self.assertContains(response, "QuickTakes CMS")
         self.assertContains(response, "Editorial desk")
         self.assertContains(response, "qa/admin/theme.css")
+
+
+class HelperTests(TestCase):
+    def test_a_stored_link_finds_its_article_even_after_a_subject_move(self):
+        from qa.admin_forms import article_at
+
+        moved = make_question(make_subject("computer-science"), "what-is-big-o-notation")
+        self.assertEqual(article_at("/learn/computer-science/questions/what-is-big-o-notation"), moved)
+        self.assertEqual(article_at("/learn/mathematics/questions/what-is-big-o-notation"), moved)
+        self.assertIsNone(article_at("/learn/mathematics/questions/nothing-here"))
+        self.assertIsNone(article_at("https://example.com/"))
+
+    def test_line_diff_marks_words_in_edited_lines_and_keeps_new_text_whole(self):
+        from qa.revisions import line_diff
+
+        edited = line_diff("one\ntwo three four\nfive", "one\ntwo 3 four\nfive")
+        self.assertEqual(
+            [(line.kind, line.parts) for line in edited],
+            [
+                ("same", [("same", "one")]),
+                ("changed", [("same", "two "), ("del", "three"), ("ins", "3"), ("same", " four")]),
+                ("same", [("same", "five")]),
+            ],
+        )
+        rewritten = line_diff("an old sentence", "Completely different words here")
+        self.assertEqual([line.kind for line in rewritten], ["removed", "added"])
+        long = line_diff("\n".join(map(str, range(10))), "\n".join(map(str, range(9))) + "\nnine")
+        self.assertEqual([line.kind for line in long], ["gap", "same", "removed", "added"])

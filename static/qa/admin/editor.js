@@ -104,7 +104,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var editors = document.querySelectorAll(".qa-editor");
+    var editors = document.querySelectorAll(".qa-editor:not(.empty-form .qa-editor)");
     editors.forEach(initEditor);
     if (editors.length) {
       var form = editors[0].closest("form");
