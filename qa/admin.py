@@ -37,8 +37,12 @@ from qa.paginators import CachedCountPaginator
 LOCATION_BEFORE = "_qa_location_before"
 
 
+def counted(count, singular, plural):
+    return ngettext(singular, plural, count) % {"count": count}
+
+
 def articles(count):
-    return ngettext("%(count)d article", "%(count)d articles", count) % {"count": count}
+    return counted(count, "%(count)d article", "%(count)d articles")
 
 
 @admin.register(Subject)
@@ -132,7 +136,10 @@ class QuestionAdmin(VersionAdmin):
         ),
         (
             "Source",
-            {"classes": ["collapse"], "fields": [("source_id", "source_missing"), "extra", ("created_at", "updated_at")]},
+            {
+                "classes": ["collapse"],
+                "fields": [("source_id", "source_missing"), "extra", ("created_at", "updated_at")],
+            },
         ),
     ]
     readonly_fields = ["visibility", "source_missing", "created_at", "updated_at"]
@@ -257,34 +264,32 @@ class QuestionAdmin(VersionAdmin):
 
     # -- bulk actions ------------------------------------------------------------------------
 
-    def _report(self, request, count, selected, done):
-        unchanged = selected - count
+    def _bulk(self, request, queryset, change, done, rest=("already was", "already were")):
+        """Run ``change(queryset)`` and say how many articles changed and how many did not."""
+        selected = queryset.count()  # before the change: it may take rows out of a filtered list
+        count = change(queryset)
         text = f"{articles(count).capitalize()} {done}."
-        if unchanged:
-            text += " " + ngettext("%(count)d article already was.", "%(count)d articles already were.", unchanged) % {
-                "count": unchanged
-            }
+        if selected > count:
+            text += " " + counted(selected - count, f"%(count)d article {rest[0]}.", f"%(count)d articles {rest[1]}.")
         self.message_user(request, text, messages.SUCCESS if count else messages.INFO)
 
     @admin.action(description="Publish selected articles now", permissions=["publish"])
     def publish(self, request, queryset):
-        self._report(request, editorial.publish(queryset, request.user), queryset.count(), "published")
+        self._bulk(request, queryset, lambda qs: editorial.publish(qs, request.user), "published")
 
     @admin.action(description="Unpublish selected articles", permissions=["publish"])
     def unpublish(self, request, queryset):
-        count = editorial.unpublish(queryset, request.user)
-        self.message_user(
-            request, f"{articles(count).capitalize()} unpublished.", messages.SUCCESS if count else messages.INFO
-        )
+        change = lambda qs: editorial.unpublish(qs, request.user)  # noqa: E731
+        self._bulk(request, queryset, change, "unpublished", rest=("was not published", "were not published"))
 
     @admin.action(description="Ask search engines not to index (set no_index)", permissions=["change"])
     def set_no_index(self, request, queryset):
-        self._report(request, editorial.set_no_index(queryset, True, request.user), queryset.count(), "set to no_index")
+        self._bulk(request, queryset, lambda qs: editorial.set_no_index(qs, True, request.user), "set to no_index")
 
     @admin.action(description="Let search engines index (clear no_index)", permissions=["change"])
     def clear_no_index(self, request, queryset):
-        count = editorial.set_no_index(queryset, False, request.user)
-        self._report(request, count, queryset.count(), "cleared of no_index")
+        change = lambda qs: editorial.set_no_index(qs, False, request.user)  # noqa: E731
+        self._bulk(request, queryset, change, "cleared of no_index")
 
     @admin.action(description="Move selected articles to another subject…", permissions=["change"])
     def move_to_subject(self, request, queryset):
@@ -294,19 +299,22 @@ class QuestionAdmin(VersionAdmin):
             report = editorial.move_to_subject(queryset, subject, request.user)
             text = f"{articles(report.moved).capitalize()} moved to {subject.title}"
             if report.redirects:
-                text += "; " + ngettext(
+                text += "; " + counted(
+                    report.redirects,
                     "%(count)d live article redirects from its old address.",
                     "%(count)d live articles redirect from their old addresses.",
-                    report.redirects,
-                ) % {"count": report.redirects}
+                )
             else:
                 text += "."
             self.message_user(request, text, messages.SUCCESS if report.moved else messages.INFO)
             if report.conflicts:
                 self.message_user(
                     request,
-                    ngettext("%(count)d article stayed where it was", "%(count)d articles stayed where they were",
-                             len(report.conflicts)) % {"count": len(report.conflicts)}
+                    counted(
+                        len(report.conflicts),
+                        "%(count)d article stayed where it was",
+                        "%(count)d articles stayed where they were",
+                    )
                     + f": {subject.title} already has an article with the same slug ("
                     + ", ".join(q.slug for q in report.conflicts[:10])
                     + (", …" if len(report.conflicts) > 10 else "")

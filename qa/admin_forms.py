@@ -42,7 +42,9 @@ class QuestionForm(forms.ModelForm):
             "question": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
             "title": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "article_title": forms.TextInput(attrs={"class": "vLargeTextField"}),
-            "slug": forms.TextInput(attrs={"class": "vLargeTextField", "autocapitalize": "none", "spellcheck": "false"}),
+            "slug": forms.TextInput(
+                attrs={"class": "vLargeTextField", "autocapitalize": "none", "spellcheck": "false"}
+            ),
         }
         help_texts = {
             "title": "Leave empty to use the question.",
@@ -109,7 +111,8 @@ class SEOForm(forms.ModelForm):
         }
         help_texts = {
             "title": f"The search result's headline; up to {SEO_TITLE_MAX} characters fit. "
-            f"Leave empty (or the generic “{settings.SITE_NAME} | Subject”) for “question | subject | {settings.SITE_NAME}”.",
+            f"Leave empty (or the generic “{settings.SITE_NAME} | Subject”) "
+            f"for “question | subject | {settings.SITE_NAME}”.",
             "page_description": f"The search result's snippet: {SEO_DESCRIPTION_MIN}–{SEO_DESCRIPTION_MAX} characters.",
             "page_keywords": "Comma-separated; the admin search looks in them too.",
         }
@@ -129,7 +132,9 @@ class RelatedArticleForm(forms.ModelForm):
         queryset=Question.objects.select_related("subject"),
         required=False,
         label="Article",
-        widget=AutocompleteSelect(RelatedArticle._meta.get_field("question"), admin.site, attrs={"style": "width: 32em"}),
+        widget=AutocompleteSelect(
+            RelatedArticle._meta.get_field("question"), admin.site, attrs={"style": "width: 32em"}
+        ),
         help_text="Type a few words of the question.",
     )
 
@@ -137,7 +142,9 @@ class RelatedArticleForm(forms.ModelForm):
         model = RelatedArticle
         fields = ["position", "target", "target_url", "target_title"]
         widgets = {
-            "position": forms.NumberInput(attrs={"min": 1, "max": RelatedArticle.MAX_PER_QUESTION, "style": "width: 4em"}),
+            "position": forms.NumberInput(
+                attrs={"min": 1, "max": RelatedArticle.MAX_PER_QUESTION, "style": "width: 4em"}
+            ),
             "target_url": forms.TextInput(attrs={"style": "width: 22em", "placeholder": "/learn/…/questions/…"}),
             "target_title": forms.TextInput(attrs={"style": "width: 18em"}),
         }

@@ -76,7 +76,8 @@ def article_snapshot(revision, question_id, subjects: dict | None = None) -> dic
     if subjects is None:
         subjects = {}
     if not subjects:
-        subjects.update({pk: f"{title} ({slug})" for pk, title, slug in Subject.objects.values_list("pk", "title", "slug")})
+        rows = Subject.objects.values_list("pk", "title", "slug")
+        subjects.update({pk: f"{title} ({slug})" for pk, title, slug in rows})
     own_id = str(question_id)
     by_model = defaultdict(list)
     for version in revision.version_set.select_related("content_type"):

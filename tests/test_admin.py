@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from reversion.models import Version
 
-from qa.models import Question, RelatedArticle, Subject
+from qa.models import Question, RelatedArticle
 from qa.revisions import IMPORTED_COMMENT
 from tests.factories_admin import (
     add_related_rows,

@@ -59,7 +59,7 @@ class PublishingActionTests(ActionTestCase):
 
     def test_unpublish_takes_live_and_scheduled_articles_down_and_leaves_drafts(self):
         response = self.act("unpublish", [self.live, self.draft, self.scheduled])
-        self.assertEqual(self.messages(response), ["2 articles unpublished."])
+        self.assertEqual(self.messages(response), ["2 articles unpublished. 1 article was not published."])
         self.assertEqual(
             [self.status(q) for q in (self.live, self.draft, self.scheduled)], ["unpublished", "draft", "unpublished"]
         )
@@ -77,6 +77,11 @@ class PublishingActionTests(ActionTestCase):
         response = self.act("publish", [self.live])
         self.assertEqual(self.messages(response), ["0 articles published. 1 article already was."])
         self.invalidate.assert_not_called()
+
+    def test_counts_are_right_when_the_action_empties_a_filtered_list(self):
+        data = {"action": "publish", ACTION_CHECKBOX_NAME: [self.draft.pk], "index": 0, "select_across": 1}
+        response = self.client.post(LIST_URL + "?status__exact=draft", data, follow=True)
+        self.assertEqual(self.messages(response), ["1 article published."])
 
     def test_select_across_acts_on_the_whole_filtered_list(self):
         make_question(self.chemistry, "chem-draft", status=Question.Status.DRAFT)
