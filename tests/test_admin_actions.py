@@ -5,7 +5,6 @@ from unittest import mock
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import LogEntry
 from django.contrib.redirects.models import Redirect
-from django.core.cache import cache
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +28,6 @@ class ActionTestCase(TestCase):
         )
 
     def setUp(self):
-        cache.clear()
         self.client.force_login(self.admin)
 
     def act(self, action, questions, **extra):

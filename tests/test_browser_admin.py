@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management import call_command
 
 from qa.models import Question
@@ -38,7 +37,6 @@ def site(transactional_db, live_server):
         stdout=StringIO(),
     )  # fmt: skip
     User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
-    cache.clear()
     return live_server.url
 
 
