@@ -13,6 +13,7 @@ Each page is timed "cold" (the cached count forgotten, as on the first visit of 
 import argparse
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -65,7 +66,9 @@ def main():
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
-    env = {**os.environ, "PLAIN_STATIC": "1"}
+    # Production-like settings (DEBUG off), with a throwaway key and plain static files.
+    env = {**os.environ, "PLAIN_STATIC": "1", "DEBUG": "0"}
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     env.pop("REDIS_URL", None)
     if "DATABASE_URL" not in env:
         db = Path(args.db)
