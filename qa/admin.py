@@ -3,6 +3,8 @@
 The admin stays declarative; what edits do beyond their rows (redirects, bulk work) lives in
 qa/editorial.py, history diffs in qa/revisions.py, the answer editor in qa/editor.py.
 """
+import functools
+
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import LogEntry
@@ -239,6 +241,13 @@ class QuestionAdmin(VersionAdmin):
         if request.method == "POST":
             setattr(request, LOCATION_BEFORE, editorial.Location.stored(unquote(object_id)))
         return super().revision_view(request, object_id, version_id, extra_context)
+
+    def _reversion_revisionform_view(self, request, version, template_name, extra_context=None):
+        # reversion reverts the whole revision, and an import's revision holds a whole batch of
+        # articles: put back only this one (reversion calls version.revision.revert(delete=True)).
+        revision = version.revision
+        revision.revert = functools.partial(revisions.revert_article, revision, version.object_id)
+        return super()._reversion_revisionform_view(request, version, template_name, extra_context)
 
     def save_model(self, request, obj, form, change):
         before = getattr(request, LOCATION_BEFORE, None) or (editorial.Location.stored(obj.pk) if change else None)

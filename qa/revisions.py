@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import reversion
+from django.db import transaction
 from django.utils import formats, timezone
 from reversion.models import Version
 
@@ -42,6 +43,33 @@ def ensure_initial_version(question) -> bool:
         reversion.set_date_created(question.updated_at)
         reversion.add_to_revision(question)
     return True
+
+
+def _belongs(version, question_id) -> bool:
+    if version._model is RelatedArticle:
+        return version.field_dict["question_id"] == question_id
+    return version._model in (Question, Answer, SEO) and version.object_id == str(question_id)
+
+
+@transaction.atomic
+def revert_article(revision, question_id, delete=False):
+    """Write back one article as ``revision`` holds it, and nothing else it holds.
+
+    The importer records one revision for a whole batch of updated articles; reversion's own
+    Revision.revert() would put every one of them back. With ``delete``, the article's parts
+    the version did not have (links added since, an answer or SEO row made since) go.
+    """
+    question_id = int(question_id)
+    versions = [v for v in revision.version_set.select_related("content_type") if _belongs(v, question_id)]
+    if delete:
+        kept = {model: {v.object_id for v in versions if v._model is model} for model in (Answer, SEO, RelatedArticle)}
+        RelatedArticle.objects.filter(question_id=question_id).exclude(pk__in=kept[RelatedArticle]).delete()
+        for model in (Answer, SEO):
+            if not kept[model]:
+                model.objects.filter(question_id=question_id).delete()
+    # The question first: the other rows point at it.
+    for version in sorted(versions, key=lambda v: v._model is not Question):
+        version.revert()
 
 
 # -- snapshots ---------------------------------------------------------------------------------

@@ -375,6 +375,28 @@ class RevisionTests(AdminTestCase):
         self.assertIn("Reverted to previous version", latest.revision.get_comment())
 
 
+    def test_reverting_an_import_revision_puts_back_only_this_article(self):
+        import reversion
+
+        other = make_question(self.biology, "what-is-osmosis", body="Water moves.")
+        # Like import_seeds: one revision for a batch of updated articles.
+        with reversion.create_revision():
+            reversion.set_comment("Updated by import_seeds")
+            reversion.add_to_revision(self.question)
+            reversion.add_to_revision(other)
+        for question, body in [(self.question, "Edited."), (other, "Edited too.")]:
+            question.answer.body = body
+            question.answer.save()
+        version = Version.objects.get_for_object(self.question).get()
+        revert_url = reverse("admin:qa_question_revision", args=[self.question.pk, version.pk])
+        data = change_form_data(self.question, **{"answer-0-body": "Cells divide by mitosis."})
+        self.assertEqual(self.client.post(revert_url, data).status_code, 302)
+        self.question.answer.refresh_from_db()
+        other.answer.refresh_from_db()
+        self.assertEqual(self.question.answer.body, "Cells divide by mitosis.")
+        self.assertEqual(other.answer.body, "Edited too.")
+
+
 class SubjectAdminTests(AdminTestCase):
     def test_list_shows_article_counts(self):
         make_question(self.biology, "one")
