@@ -429,7 +429,7 @@ def test_rerender_rewrites_stale_html_and_leaves_current_rows_alone():
     out = StringIO()
     call_command("rerender", batch_size=1, stdout=out)
 
-    assert re.search(r"Rendered 2 answers in .*answers/s\); 1 changed", out.getvalue())
+    assert re.search(r"Rendered 2 answers in .*answers/s, .*/s of CPU time\); 1 changed", out.getvalue())
     assert "<msup>" in Answer.objects.get(pk=stale.pk).html
     assert Answer.objects.get(pk=current.pk).html == before
 

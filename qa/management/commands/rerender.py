@@ -15,7 +15,8 @@ class Command(BaseCommand):
     def handle(self, *, batch_size, dry_run, **options):
         report = rerender_answers(batch_size=batch_size, dry_run=dry_run)
         line = (
-            f"Rendered {report.rendered} answers in {report.seconds:.1f}s ({report.per_second:,.0f} answers/s); "
+            f"Rendered {report.rendered} answers in {report.seconds:.1f}s ({report.per_second:,.0f} answers/s, "
+            f"{report.per_cpu_second:,.0f}/s of CPU time); "
             f"{report.changed} changed"
         )
         if dry_run:
