@@ -4,7 +4,7 @@ latex2mathml covers what the seeds write, with a few gaps this module bridges:
 
 * AMS environments it does not know (``aligned``, ``gathered``, ``equation``, ``eqnarray``…)
   are rewritten to ones it does (``align*``, ``\displaylines``, an ``array``);
-* a display formula with ``\\`` line breaks outside any environment is wrapped in
+* a formula with ``\\`` line breaks outside any environment is wrapped in
   ``align*`` (it has ``&``) or ``\displaylines``, because browsers ignore MathML's
   ``linebreak`` attribute and would run the lines together;
 * unbalanced ``\left``/``\right`` pairs fall back to plain delimiters;
@@ -17,7 +17,6 @@ macro definition, which could expand without end) is shown as its LaTeX source i
 import functools
 import html
 import re
-
 from xml.etree.ElementTree import Element, tostring
 
 from latex2mathml.converter import convert_to_element
@@ -63,8 +62,8 @@ def _top_level_marks(latex: str) -> tuple[bool, bool]:
 
 def prepare(latex: str) -> str:
     """Rewrite ``latex`` into the subset latex2mathml converts faithfully."""
-    for pattern, replacement in _ENVIRONMENTS:
-        if "\\" in latex:
+    if "\\begin{" in latex:
+        for pattern, replacement in _ENVIRONMENTS:
             latex = pattern.sub(replacement, latex)
     breaks, ampersands = _top_level_marks(latex)
     if ampersands:

@@ -6,6 +6,7 @@ the server (qa.mathsyntax finds it, qa.mathml converts it), fenced code highligh
 Pygments (classes styled by static/css/code.css), headings with id anchors. Raw HTML in
 the Markdown is not parsed, and the result goes through nh3 with an explicit allow-list.
 """
+import functools
 import html
 import re
 
@@ -88,18 +89,22 @@ SANITIZER = nh3.Cleaner(
 _EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 
 
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@functools.lru_cache(maxsize=128)
+def _lexer(name: str):
+    try:
+        return get_lexer_by_name(name)
+    except ClassNotFound:
+        return None
+
+
 def _highlight(code: str, lang: str, attrs) -> str:
     """Server-side highlighting; unknown or missing languages are shown plain."""
-    name = lang.split()[0].lower() if lang else ""
-    try:
-        lexer = get_lexer_by_name(name) if name else None
-    except ClassNotFound:
-        lexer = None
+    lexer = _lexer(lang.split()[0].lower()) if lang.strip() else None
     body = highlight(code, lexer, _FORMATTER) if lexer else html.escape(code, quote=False)
     return f'<pre class="highlight"><code>{body}</code></pre>'
-
-
-_FORMATTER = HtmlFormatter(nowrap=True)
 
 
 def _slug(title: str) -> str:
