@@ -18,7 +18,7 @@ import functools
 import html
 import re
 
-from xml.etree.ElementTree import tostring
+from xml.etree.ElementTree import Element, tostring
 
 from latex2mathml.converter import convert_to_element
 
@@ -91,7 +91,11 @@ def _try_convert(latex: str, display: bool) -> str | None:
         # surfaces as errors of its hand-written parser (StopIteration, IndexError,
         # RecursionError for deep nesting…). Any of them means "cannot convert".
         return None
-    for element in tree.iter():
+    for element in list(tree.iter()):
+        if element.tag == "mover":
+            _fix_accent(element)
+        elif len(element) > 2:
+            _group_matrix_delimiters(element)
         text = element.text or ""
         if element.tag == "mtext":
             text = element.text = _TEXT_ESCAPE.sub(r"\1", text)
@@ -102,6 +106,48 @@ def _try_convert(latex: str, display: bool) -> str | None:
     # latex2mathml's own serialisation unescapes all text (so \text{<b>} would become
     # markup); it writes symbols as "&#x…;" strings, the only references to keep.
     return tostring(tree, encoding="unicode").replace("&amp;#x", "&#x").replace(_XMLNS, "", 1)
+
+
+# \vec and \bar come out as stretchy arrows/bars spanning their base like \overrightarrow;
+# in LaTeX they are fixed-size accents.
+_FIXED_ACCENTS = {"&#x02192;", "&#x000AF;"}
+
+
+def _fix_accent(mover) -> None:
+    accent = mover[-1] if len(mover) == 2 else None
+    if accent is not None and accent.tag == "mo" and accent.get("stretchy") == "true" and accent.text in _FIXED_ACCENTS:
+        accent.set("stretchy", "false")
+        mover.set("accent", "true")
+
+
+# ( ) [ ] { } | ‖ ⟨ ⟩ as latex2mathml writes them.
+_DELIMITERS = {"(", ")", "[", "]", "{", "}", "|"} | {
+    f"&#x{code:05X};" for code in (0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D, 0x7C, 0x2016, 0x27E8, 0x27E9)
+}
+
+
+def _group_matrix_delimiters(parent) -> None:
+    """Put a matrix and its delimiters ( ) | | [ ] in an mrow of their own, delimiters stretchy.
+
+    latex2mathml writes them as siblings in the surrounding row, where a "|" between
+    "=" signs is an infix operator and keeps its text size instead of spanning the matrix.
+    """
+    index = 1
+    while index < len(parent) - 1:
+        before, matrix, after = parent[index - 1], parent[index], parent[index + 1]
+        if (
+            matrix.tag == "mtable"
+            and before.tag == "mo" and before.text in _DELIMITERS
+            and after.tag == "mo" and after.text in _DELIMITERS
+        ):
+            group = Element("mrow")
+            for child in (before, matrix, after):
+                parent.remove(child)
+                group.append(child)
+            before.set("stretchy", "true")
+            after.set("stretchy", "true")
+            parent.insert(index - 1, group)
+        index += 1
 
 
 def fallback(latex: str) -> str:

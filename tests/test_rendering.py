@@ -156,6 +156,20 @@ def test_latex_the_converter_needs_help_with(latex, expected):
     assert "\\" not in mathml and "&amp;" not in mathml
 
 
+def test_matrix_delimiters_stretch_even_between_other_operators():
+    mathml = latex_to_mathml("A \\times B = \\begin{vmatrix} i & j \\\\ a & b \\end{vmatrix} = x", True)
+    assert '<mo>=</mo><mrow><mo stretchy="true">|</mo><mtable>' in SANITIZER.clean(mathml)
+    # An array has no delimiters: the operators around it stay as they are.
+    plain = SANITIZER.clean(latex_to_mathml("x = \\begin{array}{c} a \\end{array} + c"))
+    assert '<mo>=</mo><mtable>' in plain and 'stretchy' not in plain
+
+
+def test_vec_and_bar_are_fixed_size_accents():
+    mathml = SANITIZER.clean(latex_to_mathml("\\vec{A} + \\bar{x}"))
+    assert mathml.count('<mover accent="true">') == 2
+    assert mathml.count('<mo stretchy="false">') == 2
+
+
 @pytest.mark.parametrize(
     "latex",
     [
