@@ -78,8 +78,11 @@ def snapshot():
 
 
 def empty_the_database():
-    Question.objects.all().delete()
-    Subject.objects.all().delete()
+    """Leave no content, as after a fresh migrate. In SQL: the ORM's delete() would send a
+    signal (and a cache bump) per row, which takes far longer than the import itself."""
+    with connection.cursor() as cursor:
+        for model in (RelatedArticle, SEO, Answer, Question, Subject):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def read_tree(root):
