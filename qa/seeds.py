@@ -42,7 +42,7 @@ MAX_NESTING = 8
 MAX_RELATED = 5
 # \Z, not $: "$" also matches before a trailing newline, which would let "…/slug\n" through.
 URL_PATTERN = re.compile(r"^/learn/([a-z0-9]+(?:-+[a-z0-9]+)*)/questions/([a-z0-9]+(?:-+[a-z0-9]+)*)\Z")
-RELATED_KEY = re.compile(r"^related_article([0-9]+)\Z")
+RELATED_KEY = re.compile(r"^related_article([0-9]{1,9})\Z")  # bounded: int() refuses 4,300+ digits
 # The widest values the database columns take (Subject.slug, Question.slug, SEO.title, BigIntegerField).
 MAX_SUBJECT_SLUG, MAX_SLUG, MAX_SEO_TITLE = 100, 255, 300
 MAX_ID = 2**63 - 1
