@@ -235,7 +235,7 @@ extra_key = st.text(ANY_CHAR, min_size=1, max_size=12).filter(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fields=st.fixed_dictionaries({
         "title": field_text(required=True), "article_title": field_text(), "question": field_text(required=True),
