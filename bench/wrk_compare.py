@@ -91,6 +91,8 @@ class Bench:
         self.tmp = tmp
         self.commands: list[str] = []
         self.results: list[Result] = []
+        self.article = ""
+        self.page_bytes = 0
         self.base_env = {
             key: value for key, value in os.environ.items()
             if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "PAGE_CACHE"}
@@ -333,6 +335,7 @@ def main():
             print(f"{database}: building the database", flush=True)
             env = bench.build_database(database)
             article = article or bench.pick_article(env)
+            bench.article = article
             variants = [("locmem", {"PAGE_CACHE": "1"})]
             if database == "postgresql" and redis_reachable(args.redis_url):
                 variants.append(("redis", {"PAGE_CACHE": "1", "REDIS_URL": args.redis_url}))
@@ -347,6 +350,7 @@ def main():
                         static_file = Path(tmp) / "www" / article.lstrip("/")
                         static_file.parent.mkdir(parents=True, exist_ok=True)
                         static_file.write_bytes(page)
+                        bench.page_bytes = len(page)
                         print(f"  article {article}: {len(page):,} bytes", flush=True)
                     if cache == "locmem":
                         nginx = bench.start_nginx(app_port, static_port, proxy_port)
@@ -375,7 +379,7 @@ def write_results(args, bench: Bench, table: str, load_before) -> None:
 
 Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores (load average before
 the run: {' '.join(load_before)}), {nginx_version}, wrk over 127.0.0.1, {args.duration} s per run after a
-2 s warm-up. One article page ({bench.results[0].command.split()[-1].split('/', 3)[-1] if bench.results else ''}).
+2 s warm-up. One article page of {bench.page_bytes:,} bytes: `{bench.article}`.
 
 Re-run with:
 
