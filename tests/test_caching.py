@@ -328,3 +328,13 @@ def test_local_pages_keep_the_most_recently_used():
     assert pages.get("b") is None
     assert pages.get("a").content == b"a"
     assert pages.get("a") is not pages.get("a")  # every request gets its own response object
+
+
+def test_sitemaps_are_cached_and_list_a_new_article_at_once(client):
+    make_article()
+    assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "miss"
+    cached = client.get("/sitemaps/biology.xml")
+    assert cached["X-Page-Cache"] == "hit"
+    assert "public" in cache_control(cached)
+    make_article(slug="what-is-dna")
+    assert "/learn/biology/questions/what-is-dna" in client.get("/sitemaps/biology.xml").content.decode()
