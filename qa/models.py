@@ -110,6 +110,8 @@ class Question(models.Model):
         ]
         indexes = [
             models.Index(fields=["subject", "status", "-date"], name="question_subject_listing"),
+            # Related links and moved URLs look a slug up across every subject.
+            models.Index(fields=["slug", "status"], name="question_slug"),
         ]
 
     def __str__(self):

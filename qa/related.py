@@ -43,6 +43,7 @@ def resolve_links(question: Question, links) -> list[ArticleLink]:
         Question.objects.published()
         .filter(slug__in={slug for _, slug in wanted})
         .exclude(pk=question.pk)
+        .order_by()
         .values_list("slug", "subject__slug", "subject__title", "question")
     )
     for slug, subject_slug, subject_title, text in rows:
@@ -68,7 +69,11 @@ def moved_article_url(path: str) -> str | None:
         return None
     subject, slug = parts
     others = list(
-        Question.objects.published().filter(slug=slug).exclude(subject__slug=subject).values_list("subject__slug")[:2]
+        Question.objects.published()
+        .filter(slug=slug)
+        .exclude(subject__slug=subject)
+        .order_by()
+        .values_list("subject__slug")[:2]
     )
     if len(others) != 1:
         return None

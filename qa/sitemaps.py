@@ -47,7 +47,9 @@ class ListingPagesSitemap(SiteURLSitemap):
     def items(self):
         sections = indexable_sections()
         learn = (reverse("qa:learn-index"), max((s["latest"] for s in sections), default=None))
-        subjects = [(reverse("qa:subject-detail", kwargs={"subject": s["subject__slug"]}), s["latest"]) for s in sections]
+        subjects = [
+            (reverse("qa:subject-detail", kwargs={"subject": s["subject__slug"]}), s["latest"]) for s in sections
+        ]
         return [learn, *subjects] if sections else []
 
     def location(self, item):

@@ -58,6 +58,7 @@ class Page(HTMLParser):
 
     def __init__(self, html):
         super().__init__(convert_charrefs=True)
+        self.html = html
         self.title = ""
         self.h1 = []
         self.meta = {}  # name or property → content

@@ -44,7 +44,9 @@ def editor(client):
 
 
 def test_article_shows_breadcrumb_single_h1_date_and_answer(client, biology):
-    q = make_question(biology, "how-do-cells-divide", question="How do cells divide?", body="Cells divide by **mitosis**.")
+    q = make_question(
+        biology, "how-do-cells-divide", question="How do cells divide?", body="Cells divide by **mitosis**."
+    )
 
     response = client.get("/learn/biology/questions/how-do-cells-divide")
 
@@ -385,3 +387,52 @@ def test_root_leads_to_learn(client):
 
     assert response.status_code in (301, 302)
     assert response["Location"] == "/learn/"
+
+
+# -- The sample articles in fixtures/ -------------------------------------------------------------
+
+
+@pytest.fixture
+def fixture_articles(db):
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    call_command("import_seeds", str(root), "--subjects", str(root / "subjects.yaml"), "--quiet", stdout=StringIO())
+    return list(Question.objects.select_related("subject"))
+
+
+def test_every_fixture_article_renders(client, fixture_articles):
+    assert len(fixture_articles) >= 12
+    for question in fixture_articles:
+        response = client.get(question.path)
+        assert response.status_code == 200, question.path
+        assert page_of(response).h1 == [question.question], question.path
+
+
+def test_fixture_related_links_resolve_or_hide(client, fixture_articles):
+    quadratic = related_links(
+        client.get("/learn/mathematics/questions/how-do-you-solve-a-quadratic-equation-with-the-quadratic-formula")
+    )
+    product_rule = related_links(client.get("/learn/mathematics/questions/what-is-the-product-rule-for-derivatives"))
+
+    assert [href for href, _, _ in quadratic] == [
+        "/learn/mathematics/questions/what-does-the-pythagorean-theorem-state",
+        "/learn/mathematics/questions/how-is-compound-interest-calculated",
+    ]  # the third, /learn/mathematics/questions/how-do-you-complete-the-square, was never written
+    assert "/learn/computer-science/questions/what-is-big-o-notation" in [href for href, _, _ in product_rule]
+
+
+def test_fixture_unlisted_subject_and_no_index_article(client, fixture_articles):
+    budget = page_of(client.get("/learn/study-skills/questions/how-can-i-make-a-budget-as-a-student"))
+    extension = page_of(
+        client.get("/learn/study-skills/questions/what-is-the-procedure-for-requesting-an-exam-extension")
+    )
+
+    assert budget.meta["robots"] == "noindex, follow"
+    assert extension.meta["robots"] == "noindex, follow"
+    assert "$7.25 an hour" in budget.text
+    assert "$26,000" in budget.text
+    assert "Study Skills" not in page_of(client.get("/learn/")).text

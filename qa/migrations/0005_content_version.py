@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0003_editors_group'),
+        ('qa', '0004_question_slug_index'),
     ]
 
     operations = [
