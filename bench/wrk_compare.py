@@ -294,6 +294,40 @@ def markdown_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def target_checks(results: list[Result]) -> list[str]:
+    """One line per target of issue 6: met or not, with the figures behind it."""
+    static = {r.connections: r.requests_per_second for r in results if r.cache == "file"}
+    lines = []
+
+    def check(name, ok, detail):
+        lines.append(f"- {'met' if ok else 'NOT met'}: {name} ({detail})")
+
+    proxied = [r for r in results if r.cache == "nginx"]
+    if proxied and static:
+        worst = min(proxied, key=lambda r: r.requests_per_second / static[r.connections])
+        share = worst.requests_per_second / static[worst.connections]
+        check("nginx proxy cache at least 80% of the static file", share >= 0.8,
+              f"lowest {share:.0%}: {worst.database}, {worst.connections} connections")
+    cached = [r for r in results if r.server == "gunicorn" and r.cache in ("locmem", "redis")]
+    if cached:
+        worst = min(cached, key=lambda r: r.requests_per_second)
+        check("gunicorn with the app cache at least 2,500 req/s", worst.requests_per_second >= 2500,
+              f"lowest {worst.requests_per_second:,.0f}: {worst.database}, {worst.cache}, {worst.connections} connections")
+    uncached = [r for r in results if r.cache == "off"]
+    if uncached:
+        worst = min(uncached, key=lambda r: r.requests_per_second)
+        check("caching off at least 800 req/s", worst.requests_per_second >= 800,
+              f"lowest {worst.requests_per_second:,.0f}: {worst.database}, {worst.connections} connections")
+    at16 = [r for r in results if r.connections == 16]
+    if at16:
+        worst = max(at16, key=lambda r: r.p99_ms)
+        check("p99 under 30 ms at 16 connections", worst.p99_ms < 30,
+              f"highest {worst.p99_ms:.1f} ms: {worst.server}, {worst.database}, {worst.cache}")
+    errors = sum(r.errors for r in results)
+    check("zero errors", errors == 0, f"{errors} in all runs")
+    return lines
+
+
 def stop(process: subprocess.Popen | None) -> None:
     if process is not None and process.poll() is None:
         process.send_signal(signal.SIGTERM if "gunicorn" in process.args[0] else signal.SIGQUIT)
@@ -368,7 +402,7 @@ def main():
                     stop(gunicorn)
 
     table = markdown_table(bench.results)
-    print("\n" + table)
+    print("\n" + table + "\n\n" + "\n".join(target_checks(bench.results)))
     write_results(args, bench, table, load_before)
     print(f"\nwritten to {args.output}")
 
@@ -385,9 +419,11 @@ Re-run with:
 
     {PYTHON} bench/wrk_compare.py --duration {args.duration} --connections {','.join(map(str, args.connections))} --databases {','.join(args.databases)}
 
+{table}
+
 {TARGETS}
 
-{table}
+{chr(10).join(target_checks(bench.results))}
 
 ## Command lines
 
