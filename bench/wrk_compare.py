@@ -92,6 +92,7 @@ class Bench:
         self.commands: list[str] = []
         self.results: list[Result] = []
         self.article = ""
+        self.cpu: list[tuple[str, str, float]] = []
         self.page_bytes = 0
         self.base_env = {
             key: value for key, value in os.environ.items()
@@ -142,6 +143,38 @@ class Bench:
             [PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         )
         return out.stdout.strip().splitlines()[-1]
+
+    def cpu_per_request(self, env, article: str, database: str) -> None:
+        """Milliseconds of this process's CPU per request through Django's WSGI handler, no HTTP.
+
+        CPU time hardly moves when other programs share the machine, unlike req/s: it gives the
+        capacity of an idle core (1000 / ms requests per second), whatever the load was.
+        """
+        code = f"""
+import time
+from django.core.handlers.wsgi import WSGIHandler
+from django.test.client import FakePayload
+handler = WSGIHandler()
+def call():
+    environ = {{"REQUEST_METHOD": "GET", "PATH_INFO": {article!r}, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": FakePayload(b"")}}
+    status = []
+    body = b"".join(handler(environ, lambda s, h: status.append(s)))
+    assert status[0].startswith("200"), status
+for _ in range(20):
+    call()
+started = time.process_time()
+for _ in range(300):
+    call()
+print((time.process_time() - started) / 300 * 1000)
+"""
+        for cache in ("on", "off"):
+            out = subprocess.run(
+                [PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
+                env={**env, "PAGE_CACHE": "1" if cache == "on" else "0"},
+            ).stdout.strip().splitlines()[-1]
+            self.cpu.append((database, cache, float(out)))
+            print(f"  CPU per request, page cache {cache}: {float(out):.2f} ms", flush=True)
 
     # -- servers --------------------------------------------------------------------------------
 
@@ -227,7 +260,7 @@ http {{
         subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", "2s", url], capture_output=True)
         argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{self.args.duration}s", "--latency", url]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-        result = Result(*label, connections, *parse_wrk(out), command=" ".join(argv))
+        result = Result(*label, connections, *parse_wrk(out), command=" ".join(argv) + f"   # {', '.join(label)}")
         self.results.append(result)
         print(
             f"  {label[0]:<34} {label[1]:<10} {label[2]:<7} c={connections:<3} "
@@ -370,6 +403,7 @@ def main():
             env = bench.build_database(database)
             article = article or bench.pick_article(env)
             bench.article = article
+            bench.cpu_per_request(env, article, database)
             variants = [("locmem", {"PAGE_CACHE": "1"})]
             if database == "postgresql" and redis_reachable(args.redis_url):
                 variants.append(("redis", {"PAGE_CACHE": "1", "REDIS_URL": args.redis_url}))
@@ -412,7 +446,7 @@ def write_results(args, bench: Bench, table: str, load_before) -> None:
     text = f"""# Serving benchmark
 
 Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores (load average before
-the run: {' '.join(load_before)}), {nginx_version}, wrk over 127.0.0.1, {args.duration} s per run after a
+the run: {' '.join(load_before)}; after: {' '.join(Path("/proc/loadavg").read_text().split()[:3])}), {nginx_version}, wrk over 127.0.0.1, {args.duration} s per run after a
 2 s warm-up. One article page of {bench.page_bytes:,} bytes: `{bench.article}`.
 
 Re-run with:
@@ -424,6 +458,15 @@ Re-run with:
 {TARGETS}
 
 {chr(10).join(target_checks(bench.results))}
+
+The req/s above depend on what else ran on the machine: wrk, nginx, gunicorn, PostgreSQL and Redis
+share its cores with each other and with anything else running. The CPU time one request costs
+in Django (in-process, no HTTP; PostgreSQL's own work not included) hardly does, and gives an idle
+core's capacity as 1000 / ms:
+
+| Database | Page cache | CPU ms per request | Requests/s per idle core |
+|---|---|--:|--:|
+{chr(10).join(f"| {db} | {cache} | {ms:.2f} | {1000 / ms:,.0f} |" for db, cache, ms in bench.cpu)}
 
 ## Command lines
 
