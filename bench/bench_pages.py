@@ -4,6 +4,8 @@ Imports fixtures/ (or the real sample with --corpus) into a fresh SQLite databas
 with gunicorn and runs wrk against one article page.
 
     .venv/bin/python bench/bench_pages.py [--corpus] [--seconds 10] [--connections 16] [--path /learn/...]
+
+The environment passes through: PAGE_CACHE=0 measures the view itself, rendering every request.
 """
 import argparse
 import os
@@ -101,7 +103,7 @@ def main():
     print(result.stdout)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-    print(f"page: {path}")
+    print(f"page: {path} (page cache {'off' if os.environ.get('PAGE_CACHE') == '0' else 'on'})")
     print(f"gunicorn {args.workers} workers, wrk {args.connections} connections, {args.seconds} s, "
           f"{os.cpu_count()} cores")
     print(f"requests/s: {float(rate.group(1)):.0f}" if rate else "requests/s: (not found in wrk output)")

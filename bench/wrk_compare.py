@@ -91,6 +91,9 @@ class Bench:
         self.tmp = tmp
         self.commands: list[str] = []
         self.results: list[Result] = []
+        self.article = ""
+        self.cpu: list[tuple[str, str, float]] = []
+        self.page_bytes = 0
         self.base_env = {
             key: value for key, value in os.environ.items()
             if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "PAGE_CACHE"}
@@ -140,6 +143,38 @@ class Bench:
             [PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         )
         return out.stdout.strip().splitlines()[-1]
+
+    def cpu_per_request(self, env, article: str, database: str) -> None:
+        """Milliseconds of this process's CPU per request through Django's WSGI handler, no HTTP.
+
+        CPU time hardly moves when other programs share the machine, unlike req/s: it gives the
+        capacity of an idle core (1000 / ms requests per second), whatever the load was.
+        """
+        code = f"""
+import time
+from django.core.handlers.wsgi import WSGIHandler
+from django.test.client import FakePayload
+handler = WSGIHandler()
+def call():
+    environ = {{"REQUEST_METHOD": "GET", "PATH_INFO": {article!r}, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": FakePayload(b"")}}
+    status = []
+    body = b"".join(handler(environ, lambda s, h: status.append(s)))
+    assert status[0].startswith("200"), status
+for _ in range(20):
+    call()
+started = time.process_time()
+for _ in range(300):
+    call()
+print((time.process_time() - started) / 300 * 1000)
+"""
+        for cache in ("on", "off"):
+            out = subprocess.run(
+                [PYTHON, "manage.py", "shell", "-c", code], cwd=ROOT, check=True, capture_output=True, text=True,
+                env={**env, "PAGE_CACHE": "1" if cache == "on" else "0"},
+            ).stdout.strip().splitlines()[-1]
+            self.cpu.append((database, cache, float(out)))
+            print(f"  CPU per request, page cache {cache}: {float(out):.2f} ms", flush=True)
 
     # -- servers --------------------------------------------------------------------------------
 
@@ -225,7 +260,7 @@ http {{
         subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", "2s", url], capture_output=True)
         argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{self.args.duration}s", "--latency", url]
         out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-        result = Result(*label, connections, *parse_wrk(out), command=" ".join(argv))
+        result = Result(*label, connections, *parse_wrk(out), command=" ".join(argv) + f"   # {', '.join(label)}")
         self.results.append(result)
         print(
             f"  {label[0]:<34} {label[1]:<10} {label[2]:<7} c={connections:<3} "
@@ -292,6 +327,40 @@ def markdown_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def target_checks(results: list[Result]) -> list[str]:
+    """One line per target of issue 6: met or not, with the figures behind it."""
+    static = {r.connections: r.requests_per_second for r in results if r.cache == "file"}
+    lines = []
+
+    def check(name, ok, detail):
+        lines.append(f"- {'met' if ok else 'NOT met'}: {name} ({detail})")
+
+    proxied = [r for r in results if r.cache == "nginx"]
+    if proxied and static:
+        worst = min(proxied, key=lambda r: r.requests_per_second / static[r.connections])
+        share = worst.requests_per_second / static[worst.connections]
+        check("nginx proxy cache at least 80% of the static file", share >= 0.8,
+              f"lowest {share:.0%}: {worst.database}, {worst.connections} connections")
+    cached = [r for r in results if r.server == "gunicorn" and r.cache in ("locmem", "redis")]
+    if cached:
+        worst = min(cached, key=lambda r: r.requests_per_second)
+        check("gunicorn with the app cache at least 2,500 req/s", worst.requests_per_second >= 2500,
+              f"lowest {worst.requests_per_second:,.0f}: {worst.database}, {worst.cache}, {worst.connections} connections")
+    uncached = [r for r in results if r.cache == "off"]
+    if uncached:
+        worst = min(uncached, key=lambda r: r.requests_per_second)
+        check("caching off at least 800 req/s", worst.requests_per_second >= 800,
+              f"lowest {worst.requests_per_second:,.0f}: {worst.database}, {worst.connections} connections")
+    at16 = [r for r in results if r.connections == 16]
+    if at16:
+        worst = max(at16, key=lambda r: r.p99_ms)
+        check("p99 under 30 ms at 16 connections", worst.p99_ms < 30,
+              f"highest {worst.p99_ms:.1f} ms: {worst.server}, {worst.database}, {worst.cache}")
+    errors = sum(r.errors for r in results)
+    check("zero errors", errors == 0, f"{errors} in all runs")
+    return lines
+
+
 def stop(process: subprocess.Popen | None) -> None:
     if process is not None and process.poll() is None:
         process.send_signal(signal.SIGTERM if "gunicorn" in process.args[0] else signal.SIGQUIT)
@@ -333,6 +402,8 @@ def main():
             print(f"{database}: building the database", flush=True)
             env = bench.build_database(database)
             article = article or bench.pick_article(env)
+            bench.article = article
+            bench.cpu_per_request(env, article, database)
             variants = [("locmem", {"PAGE_CACHE": "1"})]
             if database == "postgresql" and redis_reachable(args.redis_url):
                 variants.append(("redis", {"PAGE_CACHE": "1", "REDIS_URL": args.redis_url}))
@@ -347,6 +418,7 @@ def main():
                         static_file = Path(tmp) / "www" / article.lstrip("/")
                         static_file.parent.mkdir(parents=True, exist_ok=True)
                         static_file.write_bytes(page)
+                        bench.page_bytes = len(page)
                         print(f"  article {article}: {len(page):,} bytes", flush=True)
                     if cache == "locmem":
                         nginx = bench.start_nginx(app_port, static_port, proxy_port)
@@ -364,7 +436,7 @@ def main():
                     stop(gunicorn)
 
     table = markdown_table(bench.results)
-    print("\n" + table)
+    print("\n" + table + "\n\n" + "\n".join(target_checks(bench.results)))
     write_results(args, bench, table, load_before)
     print(f"\nwritten to {args.output}")
 
@@ -374,16 +446,27 @@ def write_results(args, bench: Bench, table: str, load_before) -> None:
     text = f"""# Serving benchmark
 
 Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores (load average before
-the run: {' '.join(load_before)}), {nginx_version}, wrk over 127.0.0.1, {args.duration} s per run after a
-2 s warm-up. One article page ({bench.results[0].command.split()[-1].split('/', 3)[-1] if bench.results else ''}).
+the run: {' '.join(load_before)}; after: {' '.join(Path("/proc/loadavg").read_text().split()[:3])}), {nginx_version}, wrk over 127.0.0.1, {args.duration} s per run after a
+2 s warm-up. One article page of {bench.page_bytes:,} bytes: `{bench.article}`.
 
 Re-run with:
 
     {PYTHON} bench/wrk_compare.py --duration {args.duration} --connections {','.join(map(str, args.connections))} --databases {','.join(args.databases)}
 
+{table}
+
 {TARGETS}
 
-{table}
+{chr(10).join(target_checks(bench.results))}
+
+The req/s above depend on what else ran on the machine: wrk, nginx, gunicorn, PostgreSQL and Redis
+share its cores with each other and with anything else running. The CPU time one request costs
+in Django (in-process, no HTTP; PostgreSQL's own work not included) hardly does, and gives an idle
+core's capacity as 1000 / ms:
+
+| Database | Page cache | CPU ms per request | Requests/s per idle core |
+|---|---|--:|--:|
+{chr(10).join(f"| {db} | {cache} | {ms:.2f} | {1000 / ms:,.0f} |" for db, cache, ms in bench.cpu)}
 
 ## Command lines
 

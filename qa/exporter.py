@@ -11,6 +11,7 @@ spaces, control characters…) falls back to a quoted scalar instead of being ma
 """
 import os
 import tempfile
+from itertools import groupby
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +40,8 @@ SeedDumper.add_representer(Folded, lambda d, v: d.represent_scalar("tag:yaml.org
 SeedDumper.add_representer(bool, lambda d, v: d.represent_scalar("tag:yaml.org,2002:bool", str(v)))
 
 
-def _entry(key: str, value, indent: int = 4) -> str:
-    return yaml.dump(
-        {key: value}, Dumper=SeedDumper, sort_keys=False, allow_unicode=True, width=-1, indent=indent
-    )
+def _dump(mapping: dict, indent: int) -> str:
+    return yaml.dump(mapping, Dumper=SeedDumper, sort_keys=False, allow_unicode=True, width=-1, indent=indent)
 
 
 def _one_to_one(question, name):
@@ -85,8 +84,8 @@ def front_matter(question: Question) -> list[tuple[str, object, int]]:
         entries.append((f"related_article{link.position}", {k: v for k, v in target.items() if v is not None}))
     # None leaves a key out, unless the seed itself had it empty (kept in extra).
     entries = [(key, value) for key, value in entries if value is not None or key in extra]
-    # Every other key the model has no column for, as it was read. A key that
-    # would shadow a column (only possible by editing extra by hand) is left out, not written twice.
+    # Every other key the model has no column for, as it was read. A key that would shadow a
+    # column (only possible by editing extra by hand) is left out rather than written twice.
     entries += [
         (key, value) for key, value in extra.items()
         if key not in PLACED_EXTRA and key not in KNOWN_KEYS and not RELATED_KEY.match(key)
@@ -100,7 +99,10 @@ def seed_text(question: Question) -> str:
     Reads ``question.subject``, ``.answer``, ``.seo`` and ``.related_links``; select and
     prefetch them when writing many.
     """
-    return "---\n" + "".join(_entry(*entry) for entry in front_matter(question)) + "---\n\n" + BODY
+    # One dump per run of keys with the same indentation: the keys before seo, seo, the rest.
+    runs = groupby(front_matter(question), key=lambda entry: entry[2])
+    yaml_text = "".join(_dump({key: value for key, value, _ in run}, indent) for indent, run in runs)
+    return "---\n" + yaml_text + "---\n\n" + BODY
 
 
 def seed_path(outdir: Path, question: Question) -> Path:

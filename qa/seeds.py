@@ -42,7 +42,7 @@ MAX_NESTING = 8
 MAX_RELATED = 5
 # \Z, not $: "$" also matches before a trailing newline, which would let "…/slug\n" through.
 URL_PATTERN = re.compile(r"^/learn/([a-z0-9]+(?:-+[a-z0-9]+)*)/questions/([a-z0-9]+(?:-+[a-z0-9]+)*)\Z")
-RELATED_KEY = re.compile(r"^related_article([0-9]+)\Z")
+RELATED_KEY = re.compile(r"^related_article([0-9]{1,9})\Z")  # bounded: int() refuses 4,300+ digits
 # The widest values the database columns take (Subject.slug, Question.slug, SEO.title, BigIntegerField).
 MAX_SUBJECT_SLUG, MAX_SLUG, MAX_SEO_TITLE = 100, 255, 300
 MAX_ID = 2**63 - 1
@@ -151,15 +151,18 @@ def load_yaml(front_matter: str) -> dict:
 
 
 def _check_structure(value, depth=0, seen=None):
-    """Refuse aliases (they let a few bytes expand without bound) and deep nesting."""
+    """Refuse aliases (they let a few bytes expand without bound), deep nesting, and NUL
+    characters written as a YAML escape ("\\0"), which PostgreSQL cannot store."""
     if depth > MAX_NESTING:
         raise SeedError(f"the front matter is nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, str) and "\x00" in value:
+        raise SeedError("contains a NUL character (a \\0 or \\x00 escape)")
     if isinstance(value, (dict, list)):
         seen = set() if seen is None else seen
         if id(value) in seen:
             raise SeedError("YAML anchors and aliases are not allowed")
         seen.add(id(value))
-        children = value.values() if isinstance(value, dict) else value
+        children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
         for child in children:
             _check_structure(child, depth + 1, seen)
 
@@ -229,10 +232,10 @@ def _jsonable(value, key):
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
-        raise SeedError(f"'{key}' holds {value}, which cannot be stored")
+        raise SeedError(f"{key!r} holds {value}, which cannot be stored")
     if value is None or isinstance(value, (str, int, float)):
         return value
-    raise SeedError(f"'{key}' holds {_type_name(value)}, which cannot be stored")
+    raise SeedError(f"{key!r} holds {_type_name(value)}, which cannot be stored")
 
 
 def parse_seed(data: bytes) -> Seed:
@@ -241,7 +244,8 @@ def parse_seed(data: bytes) -> Seed:
         raise SeedError(f"the file is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB")
     front_matter, _body = split_front_matter(decode_bytes(data))
     fm = load_yaml(front_matter)
-    missing = [key for key in REQUIRED if fm.get(key) in (None, "")]
+    # Blank counts as missing: the text fields are stripped ("\u2028" or "  " is no title).
+    missing = [key for key in REQUIRED if fm.get(key) is None or str(fm[key]).strip() == ""]
     if missing:
         raise SeedError(f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     match = _url(fm["url"])

@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_safe
 
 from qa import seo, sitemaps
@@ -99,11 +98,11 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-# Sitemaps are cached whole: the per-subject files list up to 50,000 URLs each.
-SITEMAP_CACHE_SECONDS = 60 * 60
+# The sitemaps (up to 50,000 URLs a file) are cached whole by qa.caching.PageCacheMiddleware, like
+# every reader page: keyed on the content version, so an import or an edit shows at once. A
+# cache_page here would set Cache-Control, which makes that middleware pass the response by.
 
 
-@cache_page(SITEMAP_CACHE_SECONDS)
 @require_safe
 def sitemap_index(request):
     response = TemplateResponse(
@@ -113,13 +112,11 @@ def sitemap_index(request):
     return response
 
 
-@cache_page(SITEMAP_CACHE_SECONDS)
 @require_safe
 def sitemap_pages(request):
     return sitemap_views.sitemap(request, {"pages": sitemaps.ListingPagesSitemap()}, section="pages")
 
 
-@cache_page(SITEMAP_CACHE_SECONDS)
 @require_safe
 def sitemap_subject(request, subject):
     sitemap = sitemaps.subject_sitemap(subject)

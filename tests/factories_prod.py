@@ -27,7 +27,10 @@ def make_article(subject="biology", slug="how-do-cells-divide", body="Cells divi
 
 ROOT = Path(__file__).resolve().parent.parent
 # Variables the test process sets or may inherit that would blur what production sees.
-PRODUCTION_CLEAN = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "SITE_URL", "HTTPS", "SECURE_SSL_REDIRECT")
+PRODUCTION_CLEAN = (
+    "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "SITE_URL", "HTTPS", "SECURE_SSL_REDIRECT",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # browser tests set it; check --deploy rightly refuses it
+)
 
 
 def run_django(code: str, **env) -> subprocess.CompletedProcess:

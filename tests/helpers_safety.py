@@ -111,30 +111,36 @@ class ChildResult:
     seconds: float
 
 
-def run_child(args, env, timeout) -> ChildResult:
-    """Run a child to its end; fail the test if it outlives ``timeout``.
+# Runs the command given after it and writes its peak RSS (in KiB, its reaped workers included)
+# to the file named first. Measuring from this small process matters: Linux keeps a process's
+# peak across exec, so a child forked straight from the (large) test process would report the
+# test process's size.
+LAUNCHER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
-    ``os.wait4`` gives this child's own peak RSS (its reaped workers included), unlike
-    RUSAGE_CHILDREN, which keeps the largest of every child this test process ever had.
-    """
+
+def run_child(args, env, timeout) -> ChildResult:
+    """Run a child to its end and measure its peak memory; fail the test if it outlives ``timeout``."""
     started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=ROOT, start_new_session=True)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        peak_file = Path(tmp) / "peak-rss-kib"
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(peak_file), *map(str, args)],
+                                stdout=out, stderr=err, env=env, cwd=ROOT, start_new_session=True)
         try:
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() - started > timeout:
-                    raise AssertionError(f"{' '.join(args[2:4])} still running after {timeout} s")
-                time.sleep(0.05)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{' '.join(map(str, args[2:4]))} still running after {timeout} s") from None
         finally:
             kill_group(proc.pid)
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
         return ChildResult(
             proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-            usage.ru_maxrss / 1024, time.monotonic() - started,
+            int(peak_file.read_text()) / 1024, time.monotonic() - started,
         )
 
 

@@ -296,3 +296,45 @@ def test_other_pages_are_not_cached(client):
     assert response.status_code == 200
     assert "public" not in cache_control(response)
     assert not response.has_header("X-Page-Cache")
+
+
+def test_pages_kept_in_the_process_spare_the_shared_cache_and_follow_the_version(client, settings, monkeypatch):
+    settings.PAGE_CACHE_LOCAL_ENTRIES = 10
+    question = make_article()
+    client.get(ARTICLE)
+
+    class BrokenCache:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("no round trip expected")
+
+        set = get
+
+    monkeypatch.setattr(caching, "cache", BrokenCache())
+    hit = client.get(ARTICLE)
+    assert hit["X-Page-Cache"] == "hit"
+    question.question = "A new heading?"
+    question.save()
+    response = client.get(ARTICLE)
+    assert response["X-Page-Cache"] == "miss"
+    assert "A new heading?" in response.content.decode()
+
+
+def test_local_pages_keep_the_most_recently_used():
+    pages = caching.LocalPages(size=2)
+    for key in ("a", "b"):
+        pages.set(key, HttpResponse(key))
+    pages.get("a")
+    pages.set("c", HttpResponse("c"))
+    assert pages.get("b") is None
+    assert pages.get("a").content == b"a"
+    assert pages.get("a") is not pages.get("a")  # every request gets its own response object
+
+
+def test_sitemaps_are_cached_and_list_a_new_article_at_once(client):
+    make_article()
+    assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "miss"
+    cached = client.get("/sitemaps/biology.xml")
+    assert cached["X-Page-Cache"] == "hit"
+    assert "public" in cache_control(cached)
+    make_article(slug="what-is-dna")
+    assert "/learn/biology/questions/what-is-dna" in client.get("/sitemaps/biology.xml").content.decode()

@@ -169,9 +169,10 @@ def test_the_import_never_hangs_and_its_memory_stays_bounded(batch, new_sqlite_d
 
     assert result.code == 1, result.err
     assert error_lines(result.err, batch / "hostile").keys() == REFUSED.keys()
-    assert f"created {len(IMPORTED) + len(GOOD) + 250}," in result.out
-    # The 50 MB file is never read whole, and the alias bomb never expands.
-    assert result.peak_rss_mb < 300, f"peak RSS {result.peak_rss_mb:.0f} MB"
+    assert f"created {len(IMPORTED) + len(GOOD) + 250}," in result.out, result.out
+    print(f"import of the hostile batch: peak RSS {result.peak_rss_mb:.0f} MB, {result.seconds:.1f} s")
+    # The 50 MB file is never read whole, and the alias bomb never expands (about 85 MB measured).
+    assert result.peak_rss_mb < 200, f"peak RSS {result.peak_rss_mb:.0f} MB"
 
 
 # -- no page runs injected script -----------------------------------------------------------

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.redirects.models import Redirect
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
-from qa.models import Question, Subject
 from qa.seeds import URL_PATTERN, Seed, parse_seed
 from tests.factories_reader import Page
+from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 
 # django_db: pytest-django only creates the test database when a collected test asks for it.
 pytestmark = [pytest.mark.corpus, pytest.mark.django_db]
@@ -41,7 +41,9 @@ def related_hrefs(page: Page) -> list[str]:
 @pytest.fixture(scope="module")
 def corpus_pages(corpus_dir, django_db_setup, django_db_blocker):
     files = sorted((corpus_dir / "learn").rglob("*.md"))
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), transaction.atomic():
+        # One import for the module, inside a transaction rolled back at the end: the tests' own
+        # transactions nest in it, and no other module ever sees the corpus.
         call_command(
             "import_seeds",
             str(corpus_dir / "learn"),
@@ -68,11 +70,8 @@ def corpus_pages(corpus_dir, django_db_setup, django_db_blocker):
         for href in {href for r in pages for href in r.related} - statuses.keys():
             statuses[href] = client.get(href).status_code
         yield pages, statuses
-        # The import was committed outside any test's transaction: leave the database empty.
-        Question.objects.all().delete()
-        Subject.objects.all().delete()
-        Redirect.objects.all().delete()
-        cache.clear()
+        transaction.set_rollback(True)
+    cache.clear()
 
 
 def report(failures):
@@ -159,21 +158,28 @@ def test_related_links_with_a_live_target_are_all_shown(corpus_pages):
 
 
 def test_no_latex_or_math_delimiters_leak_into_visible_text(corpus_pages):
-    textcheck = pytest.importorskip("tests.textcheck", reason="tests/textcheck.py comes with the render branch")
     failures = []
     for r in each_page(corpus_pages):
-        leaks = textcheck.latex_leaks(textcheck.visible_text(r.page.html))
+        leaks = latex_leaks(visible_text(r.page.html))
         if leaks:
             failures.append(f"{r.seed.url}: {leaks[:3]}")
     assert not failures, report(failures)
 
 
 def test_every_currency_amount_of_the_source_is_shown(corpus_pages):
-    textcheck = pytest.importorskip("tests.textcheck", reason="tests/textcheck.py comes with the render branch")
     failures = []
     for r in each_page(corpus_pages):
-        text = textcheck.visible_text(r.page.html)
-        missing = [amount for amount in textcheck.currency_amounts(r.seed.answer) if amount not in text]
+        missing = missing_amounts(currency_amounts(r.seed.answer), visible_text(r.page.html))
         if missing:
             failures.append(f"{r.seed.url}: missing {missing[:3]}")
+    assert not failures, report(failures)
+
+
+def test_no_page_carries_runnable_markup(corpus_pages):
+    failures = []
+    for r in each_page(corpus_pages):
+        # The page's own <meta>, <link>, search <form> and JSON-LD scripts are expected; nothing else.
+        unsafe = unsafe_markup(r.page.html, allowed={"meta", "link", "form", "script"})
+        if unsafe or r.page.html.count("<script") != len(r.page.json_ld):
+            failures.append(f"{r.seed.url}: {unsafe[:3]}")
     assert not failures, report(failures)

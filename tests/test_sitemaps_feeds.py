@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
+from qa import caching
 from qa.models import Question
 from qa.sitemaps import SubjectQuestionsSitemap
 from tests.factories_reader import make_question, make_subject
@@ -115,13 +116,21 @@ def test_big_subject_sitemap_is_split_into_pages(client, content, monkeypatch):
     assert client.get("/sitemaps/biology.xml?p=3").status_code == 404
 
 
-def test_sitemaps_are_served_from_the_cache(client, content, django_assert_num_queries):
+def test_sitemaps_are_served_from_the_page_cache_until_content_changes(client, content, django_assert_num_queries):
+    caching.current_stamp()  # the content version is read once a second, not per request
     client.get("/sitemap.xml")
-    client.get("/sitemaps/biology.xml")
+    first = client.get("/sitemaps/biology.xml")
 
     with django_assert_num_queries(0):
-        assert client.get("/sitemap.xml").status_code == 200
-        assert client.get("/sitemaps/biology.xml").status_code == 200
+        assert client.get("/sitemap.xml")["X-Page-Cache"] == "hit"
+        assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "hit"
+
+    make_question(content, "new-article")
+    caching.forget_version()
+    after = client.get("/sitemaps/biology.xml")
+
+    assert b"/learn/biology/questions/new-article" not in first.content
+    assert b"/learn/biology/questions/new-article" in after.content
 
 
 # -- Feeds ----------------------------------------------------------------------------------------
