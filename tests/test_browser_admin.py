@@ -54,6 +54,20 @@ def page(site):
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        # Console errors too (a Content-Security-Policy refusal shows up only there), and failed
+        # requests by address; browsers ask for /favicon.ico on their own, which the site lacks.
+        page.on(
+            "console",
+            lambda message: message.type == "error"
+            and not message.text.startswith("Failed to load resource")
+            and page.errors.append(message.text),
+        )
+        page.on(
+            "response",
+            lambda response: response.status >= 400
+            and not response.url.endswith("/favicon.ico")
+            and page.errors.append(f"{response.status} {response.url}"),
+        )
         # Log in through the login form, as an editor does.
         page.goto(f"{site}/admin/login/?next=/admin/")
         page.fill("#id_username", "admin")
