@@ -400,9 +400,10 @@ class SeedImporter:
 
     @staticmethod
     def _record_revisions(pks):
-        with reversion.create_revision(atomic=False):
-            reversion.set_comment("Updated by import_seeds")
-            for question in Question.objects.filter(pk__in=pks).select_related("answer", "seo"):
+        """One revision per article, so reverting one never touches another."""
+        for question in Question.objects.filter(pk__in=pks).select_related("answer", "seo"):
+            with reversion.create_revision(atomic=False):
+                reversion.set_comment("Updated by import_seeds")
                 reversion.add_to_revision(question)
 
     # -- --sync ----------------------------------------------------------------------------
