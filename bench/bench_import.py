@@ -56,7 +56,7 @@ def main():
         tmp = Path(tmp)
         seeds = tmp / "seeds"
         count = build_corpus(seeds, args.files)
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}"}
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "SECRET_KEY": "bench-only"}
         env.pop("REDIS_URL", None)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         first, out1 = timed_import(env, seeds)

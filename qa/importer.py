@@ -67,7 +67,10 @@ class ImportReport:
 
     def fail(self, path, reason):
         self.failed += 1
-        self.errors.append(FileError(str(path), str(reason)))
+        # One line per bad file, whatever it holds: a YAML or database message may span
+        # lines, and a file name may contain a newline or bytes that are not UTF-8.
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+        self.errors.append(FileError(shown, " ".join(str(reason).split())))
 
     def summary(self):
         return (
@@ -397,9 +400,10 @@ class SeedImporter:
 
     @staticmethod
     def _record_revisions(pks):
-        with reversion.create_revision(atomic=False):
-            reversion.set_comment("Updated by import_seeds")
-            for question in Question.objects.filter(pk__in=pks).select_related("answer", "seo"):
+        """One revision per article, so reverting one never touches another."""
+        for question in Question.objects.filter(pk__in=pks).select_related("answer", "seo"):
+            with reversion.create_revision(atomic=False):
+                reversion.set_comment("Updated by import_seeds")
                 reversion.add_to_revision(question)
 
     # -- --sync ----------------------------------------------------------------------------

@@ -111,7 +111,12 @@ class Question(models.Model):
         ]
         indexes = [
             models.Index(fields=["subject", "status", "-date"], name="question_subject_listing"),
+            # Related links and moved URLs look a slug up across every subject.
+            models.Index(fields=["slug", "status"], name="question_slug"),
+            # The admin's list (and any "newest first" across subjects) without sorting 36,000 rows.
+            models.Index(fields=["-date", "-id"], name="question_date_listing"),
         ]
+        permissions = [("publish_question", "Can publish, schedule and unpublish questions")]
 
     def __str__(self):
         return self.question[:100]
@@ -187,6 +192,31 @@ reversion.register(Answer)
 reversion.register(SEO)
 reversion.register(RelatedArticle)
 reversion.register(Question, follow=["answer", "seo", "related_links"])
+
+
+def _fresh_version():
+    # Milliseconds since the epoch: a re-created row never reuses a version whose pages are still cached.
+    return int(timezone.now().timestamp() * 1000)
+
+
+class ContentVersion(models.Model):
+    """One row: bumped whenever anything a reader page shows changes (see qa.caching).
+
+    It lives in the database, not the cache, so every worker process and every app server sees the
+    same value, and it changes in the same transaction as the content it stands for.
+    """
+
+    version = models.PositiveBigIntegerField(default=_fresh_version)
+    changed_at = models.DateTimeField(default=timezone.now)
+    next_publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="The earliest scheduled publication still to come, when pages change by themselves."
+    )
+
+    class Meta:
+        verbose_name = "content version"
+
+    def __str__(self):
+        return f"version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
 
 
 class SearchDocument(models.Model):

@@ -64,3 +64,22 @@ def add_redirect(old_path: str, new_path: str, site_id: int | None = None) -> Re
     Redirect.objects.filter(site_id=site_id, old_path=new_path).delete()
     save_redirects({old_path: new_path}, site_id)
     return Redirect.objects.get(site_id=site_id, old_path=old_path)
+
+
+@transaction.atomic
+def add_redirects(moves: dict[str, str], site_id: int | None = None) -> int:
+    """Many :func:`add_redirect` calls in one pass, for a subject rename or a bulk move.
+
+    Loads the stored redirects once instead of once per article. Returns how many rows were
+    created or changed.
+    """
+    site_id = site_id or settings.SITE_ID
+    targets = {}
+    for old, new in moves.items():
+        old, new = normalise_path(old), normalise_path(new)
+        if old != new:
+            targets[old] = new
+    if not targets:
+        return 0
+    Redirect.objects.filter(site_id=site_id, old_path__in=set(targets.values())).delete()
+    return save_redirects(targets, site_id)

@@ -1,13 +1,165 @@
-"""The one Markdown → safe HTML pipeline (pages, admin preview, import).
+"""The one Markdown → safe HTML pipeline: pages (stored in Answer.html), the admin preview
+(MARKDOWNX_MARKDOWNIFY_FUNCTION) and the import all call :func:`render_markdown`.
 
-Placeholder: CommonMark with tables, sanitised. The reader-site work replaces the
-internals (math, highlighting, anchors) without changing the signature.
+CommonMark (markdown-it-py) with GFM tables and strikethrough, math typeset to MathML on
+the server (qa.mathsyntax finds it, qa.mathml converts it), fenced code highlighted by
+Pygments (classes styled by static/css/code.css), headings with id anchors. Raw HTML in
+the Markdown is not parsed, and the result goes through nh3 with an explicit allow-list.
 """
+import functools
+import html
+import re
+
 import nh3
 from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.token import STANDARD_TYPES
+from pygments.util import ClassNotFound
 
-_md = MarkdownIt("commonmark", {"html": False}).enable("table")
+from qa.mathml import FALLBACK_CLASS, latex_to_mathml
+from qa.mathsyntax import math_plugin
+
+PYGMENTS_STYLE = "default"
+CODE_CSS_SCOPE = ".highlight"
+# Heading ids must not collide with the ids of the page around the answer.
+RESERVED_IDS = frozenset({"content", "related-title", "site-search-q"})
+
+# ---- Sanitiser allow-list -------------------------------------------------------------
+HTML_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code", "pre",
+    "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "span", "div",
+}
+# Everything latex2mathml emits.
+MATHML_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
+    "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
+    "mphantom", "menclose",
+}
+MATHML_ATTRIBUTES = {
+    "math": {"display"},
+    "mi": {"mathvariant"},
+    "mn": {"mathvariant"},
+    "mtext": {"mathvariant"},
+    "mo": {"stretchy", "fence", "form", "separator", "lspace", "rspace", "minsize", "maxsize", "largeop",
+           "movablelimits", "accent", "mathvariant"},
+    "mspace": {"width", "height", "depth", "linebreak"},
+    "mfrac": {"linethickness"},
+    "mover": {"accent"},
+    "munder": {"accentunder"},
+    "mtable": {"columnalign", "rowspacing", "columnspacing", "columnlines", "rowlines", "frame", "displaystyle"},
+    "mtr": {"columnalign"},
+    "mtd": {"columnalign", "columnspan", "rowspan"},
+    "mstyle": {"displaystyle", "scriptlevel", "mathsize", "mathvariant"},
+    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
+    "menclose": {"notation"},
+}
+ATTRIBUTES = {
+    **{heading: {"id"} for heading in ("h1", "h2", "h3", "h4", "h5", "h6")},
+    "a": {"href", "title", "rel"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "th": {"style"},
+    "td": {"style"},
+    **MATHML_ATTRIBUTES,
+}
+# Pygments' short token classes (k, nf, s2…) plus the pipeline's own.
+ALLOWED_CLASSES = {
+    "span": {cls for cls in STANDARD_TYPES.values() if cls} | {"math-display"},
+    "pre": {"highlight"},
+    "div": {"math-display"},
+    "code": {FALLBACK_CLASS},
+    "a": {"header-anchor"},
+}
+SANITIZER = nh3.Cleaner(
+    tags=HTML_TAGS | MATHML_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=ATTRIBUTES,
+    allowed_classes=ALLOWED_CLASSES,
+    # Table alignment is the only inline style the renderer writes.
+    filter_style_properties={"text-align"},
+    url_schemes={"http", "https", "mailto"},
+    # rel is set by the renderer (external links only), not blanket on every link.
+    link_rel=None,
+    strip_comments=True,
+)
+
+_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@functools.lru_cache(maxsize=128)
+def _lexer(name: str):
+    try:
+        return get_lexer_by_name(name)
+    except ClassNotFound:
+        return None
+
+
+def _highlight(code: str, lang: str, attrs) -> str:
+    """Server-side highlighting; unknown or missing languages are shown plain."""
+    lexer = _lexer(lang.split()[0].lower()) if lang.strip() else None
+    body = highlight(code, lexer, _FORMATTER) if lexer else html.escape(code, quote=False)
+    return f'<pre class="highlight"><code>{body}</code></pre>'
+
+
+def _slug(title: str) -> str:
+    slug = "-".join(re.sub(r"[^\w\- ]", "", title.lower()).split()).strip("-") or "section"
+    return f"{slug}-section" if slug in RESERVED_IDS else slug
+
+
+def _demote_h1(state) -> None:
+    """The page's only h1 is the question, so an answer's top-level headings become h2."""
+    for token in state.tokens:
+        if token.tag == "h1" and token.type in ("heading_open", "heading_close"):
+            token.tag = "h2"
+
+
+def _render_link_open(self, tokens, idx, options, env):
+    token = tokens[idx]
+    if _EXTERNAL.match(token.attrGet("href") or "") and not token.attrGet("class"):
+        token.attrSet("rel", "nofollow noopener")
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_image(self, tokens, idx, options, env):
+    """Pages make no request to other hosts: a remote image becomes a link to it."""
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    if _EXTERNAL.match(src):
+        alt = self.renderInlineAsText(token.children or [], options, env) or src
+        return f'<a href="{html.escape(src)}" rel="nofollow noopener">{html.escape(alt, quote=False)}</a>'
+    return self.image(tokens, idx, options, env)
+
+
+def _build() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
+    md.enable(["table", "strikethrough"])
+    md.use(math_plugin, render_math=latex_to_mathml)
+    md.core.ruler.push("demote_h1", _demote_h1)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_slug, permalink=True, permalinkSymbol="#")
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+_MD = _build()
 
 
 def render_markdown(text: str) -> str:
-    return nh3.clean(_md.render(text or ""))
+    """Markdown with math → sanitised HTML, ready to be stored and marked safe."""
+    return SANITIZER.clean(_MD.render(text or ""))
+
+
+def pygments_stylesheet() -> str:
+    """The CSS for the highlighting classes, as committed in static/css/code.css.
+
+    Token colours only, scoped to ``.highlight``: the box around the code is site.css's.
+    """
+    rules = HtmlFormatter(style=PYGMENTS_STYLE).get_token_style_defs(CODE_CSS_SCOPE)
+    header = f"/* Pygments '{PYGMENTS_STYLE}' colours for server-highlighted code. Generated by: python manage.py code_css */"
+    return "\n".join([header, *rules]) + "\n"

@@ -1,6 +1,7 @@
 """Reading seed files: YAML front matter between ``---`` lines, then a placeholder body."""
 import datetime as _dt
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -15,7 +16,11 @@ LATEX_N_COMMANDS = (
     "nsim nsubseteq nsucc nsucceq nsupseteq ntriangleleft ntriangleright nu nvdash nwarrow "
     "ncong ne"
 ).split()
-_LINE_BREAK = re.compile(r"\\(?!(?:%s)(?![A-Za-z]))n" % "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True)))
+_LATEX_N = "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True))
+_LINE_BREAK = re.compile(r"\\(?!(?:%s)(?![A-Za-z]))n" % _LATEX_N)
+# A real line break that may be written as "\n": not one before a line that starts like the rest
+# of such a command ("u = 1", "i) first"), which would read back as \nu or \ni.
+_ENCODABLE_BREAK = re.compile(r"\n(?!(?:%s)(?![A-Za-z]))" % "|".join(c[1:] for c in _LATEX_N.split("|")))
 
 
 def decode_answer(raw: str) -> str:
@@ -24,14 +29,23 @@ def decode_answer(raw: str) -> str:
 
 
 def encode_answer(body: str) -> str:
-    r"""The inverse of :func:`decode_answer`: real line breaks back to ``\n``."""
-    return body.replace("\r\n", "\n").replace("\n", "\\n")
+    r"""The inverse of :func:`decode_answer`: real line breaks back to ``\n``.
+
+    A break that ``\n`` would turn into a LaTeX command stays a real line break: YAML keeps it
+    and :func:`decode_answer` leaves it alone. Lossy only for a body that holds the two
+    characters backslash-n itself (not as LaTeX): they read back as a line break.
+    """
+    return _ENCODABLE_BREAK.sub(r"\\n", body.replace("\r\n", "\n"))
 
 MAX_SEED_BYTES = 2 * 1024 * 1024
 MAX_NESTING = 8
 MAX_RELATED = 5
-URL_PATTERN = re.compile(r"^/learn/([a-z0-9]+(?:-+[a-z0-9]+)*)/questions/([a-z0-9]+(?:-+[a-z0-9]+)*)$")
-RELATED_KEY = re.compile(r"^related_article(\d+)$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "…/slug\n" through.
+URL_PATTERN = re.compile(r"^/learn/([a-z0-9]+(?:-+[a-z0-9]+)*)/questions/([a-z0-9]+(?:-+[a-z0-9]+)*)\Z")
+RELATED_KEY = re.compile(r"^related_article([0-9]{1,9})\Z")  # bounded: int() refuses 4,300+ digits
+# The widest values the database columns take (Subject.slug, Question.slug, SEO.title, BigIntegerField).
+MAX_SUBJECT_SLUG, MAX_SLUG, MAX_SEO_TITLE = 100, 255, 300
+MAX_ID = 2**63 - 1
 REQUIRED = ("id", "date", "title", "question", "answer", "url")
 TEXT_LIMITS = {
     "title": 500, "article_title": 500, "author": 200, "date_format": 50, "post_on_text": 100,
@@ -117,9 +131,19 @@ def load_yaml(front_matter: str) -> dict:
         mark = exc.problem_mark or exc.context_mark
         # +1: the opening '---' is line 1 of the file.
         line = mark.line + 2 if mark else None
-        raise SeedError(f"YAML error: {exc.problem or exc.context}", line=line) from None
+        reason = ", ".join(part for part in (exc.context, exc.problem) if part)
+        raise SeedError(f"YAML error: {reason}", line=line) from None
+    except yaml.reader.ReaderError as exc:
+        # libyaml reads UTF-8, so its position is a byte offset.
+        line = front_matter.encode("utf-8").count(b"\n", 0, exc.position) + 2
+        character = f" (character #x{exc.character:04x})" if isinstance(exc.character, int) else ""
+        raise SeedError(f"YAML error: {exc.reason}{character}", line=line) from None
     except yaml.YAMLError as exc:
-        raise SeedError(f"YAML error: {exc}") from None
+        raise SeedError(f"YAML error: {' '.join(str(exc).split())}") from None
+    except Exception as exc:  # noqa: BLE001
+        # PyYAML's constructors raise plain ValueError, KeyError… for a bad tagged or
+        # implicit value (`date: 2025-02-30`, `id: !!int abc`, `x: !!bool nope`).
+        raise SeedError(f"YAML error: a value cannot be read ({type(exc).__name__}: {exc})"[:300]) from None
     if not isinstance(data, dict):
         raise SeedError("the front matter is not a mapping of keys to values")
     _check_structure(data)
@@ -127,29 +151,33 @@ def load_yaml(front_matter: str) -> dict:
 
 
 def _check_structure(value, depth=0, seen=None):
-    """Refuse aliases (they let a few bytes expand without bound) and deep nesting."""
+    """Refuse aliases (they let a few bytes expand without bound), deep nesting, and NUL
+    characters written as a YAML escape ("\\0"), which PostgreSQL cannot store."""
     if depth > MAX_NESTING:
         raise SeedError(f"the front matter is nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, str) and "\x00" in value:
+        raise SeedError("contains a NUL character (a \\0 or \\x00 escape)")
     if isinstance(value, (dict, list)):
         seen = set() if seen is None else seen
         if id(value) in seen:
             raise SeedError("YAML anchors and aliases are not allowed")
         seen.add(id(value))
-        children = value.values() if isinstance(value, dict) else value
+        children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
         for child in children:
             _check_structure(child, depth + 1, seen)
 
 
-def _text(data, key, default=""):
+def _text(data, key, default="", *, name=None, limit=None):
+    name = name or key
     value = data.get(key, default)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise SeedError(f"'{key}' must be text, not {_type_name(value)}")
+        raise SeedError(f"'{name}' must be text, not {_type_name(value)}")
     value = str(value).strip()
-    limit = TEXT_LIMITS.get(key)
+    limit = limit or TEXT_LIMITS.get(key)
     if limit and len(value) > limit:
-        raise SeedError(f"'{key}' is longer than {limit} characters")
+        raise SeedError(f"'{name}' is longer than {limit} characters")
     return value
 
 
@@ -157,12 +185,12 @@ def _type_name(value):
     return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
-def _int(data, key, required=True):
+def _int(data, key, required=True, name=None):
     value = data.get(key)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SeedError(f"'{key}' must be a whole number, not {value!r}"[:200])
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_ID - 1 <= value <= MAX_ID:
+        raise SeedError(f"'{name or key}' must be a whole number of at most 19 digits, not {value!r}"[:200])
     return value
 
 
@@ -187,17 +215,27 @@ def _url(value, key="url"):
             f"'{key}' {value[:200]!r} is not of the form /learn/<subject>/questions/<slug> "
             "(lowercase letters, digits and hyphens)"
         )
+    if len(match.group(1)) > MAX_SUBJECT_SLUG or len(match.group(2)) > MAX_SLUG:
+        raise SeedError(
+            f"'{key}' is too long: at most {MAX_SUBJECT_SLUG} characters for the subject "
+            f"and {MAX_SLUG} for the slug"
+        )
     return match
 
 
-def _jsonable(value):
+def _jsonable(value, key):
+    """The value as JSON can keep it in ``extra``; SeedError for what it cannot (!!binary, !!set, .nan)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, key) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, key) for v in value]
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
-    return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SeedError(f"{key!r} holds {value}, which cannot be stored")
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise SeedError(f"{key!r} holds {_type_name(value)}, which cannot be stored")
 
 
 def parse_seed(data: bytes) -> Seed:
@@ -206,7 +244,8 @@ def parse_seed(data: bytes) -> Seed:
         raise SeedError(f"the file is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB")
     front_matter, _body = split_front_matter(decode_bytes(data))
     fm = load_yaml(front_matter)
-    missing = [key for key in REQUIRED if fm.get(key) in (None, "")]
+    # Blank counts as missing: the text fields are stripped ("\u2028" or "  " is no title).
+    missing = [key for key in REQUIRED if fm.get(key) is None or str(fm[key]).strip() == ""]
     if missing:
         raise SeedError(f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     match = _url(fm["url"])
@@ -218,7 +257,7 @@ def parse_seed(data: bytes) -> Seed:
     if not isinstance(seo, dict):
         raise SeedError(f"'seo' must be a mapping with title, page_description and page_keywords, not {_type_name(seo)}")
     score = fm.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)):
         raise SeedError(f"'score' must be a number, not {score!r}"[:200])
     no_index = fm.get("no_index", False)
     if not isinstance(no_index, bool):
@@ -239,17 +278,20 @@ def parse_seed(data: bytes) -> Seed:
         post_on_text=_text(fm, "post_on_text", "Posted on"),
         score=float(score) if score is not None else None,
         no_index=no_index,
-        seo_title=_text(seo, "title"),
-        seo_description=_text(seo, "page_description"),
-        seo_keywords=_text(seo, "page_keywords"),
+        seo_title=_text(seo, "title", name="seo.title", limit=MAX_SEO_TITLE),
+        seo_description=_text(seo, "page_description", name="seo.page_description"),
+        seo_keywords=_text(seo, "page_keywords", name="seo.page_keywords"),
     )
     for key, value in fm.items():
         related = RELATED_KEY.match(str(key))
         if related:
             seed.related.append(_related(int(related.group(1)), key, value, seed.url))
         elif key not in KNOWN_KEYS:
-            seed.extra[str(key)] = _jsonable(value)
+            seed.extra[str(key)] = _jsonable(value, key)
     seed.related.sort(key=lambda r: r.position)
+    positions = [r.position for r in seed.related]
+    if len(set(positions)) != len(positions):
+        raise SeedError("two related articles share one position (e.g. related_article1 and related_article01)")
     return seed
 
 
@@ -266,7 +308,7 @@ def _related(position, key, value, own_url):
     return RelatedSeed(
         position=position,
         url=value["url"],
-        title=_text(value, "title"),
-        subject=_text(value, "subject"),
-        source_id=_int(value, "id", required=False),
+        title=_text(value, "title", name=f"{key}.title"),
+        subject=_text(value, "subject", name=f"{key}.subject"),
+        source_id=_int(value, "id", required=False, name=f"{key}.id"),
     )

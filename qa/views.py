@@ -1,21 +1,125 @@
-"""Reader pages. Placeholder views until the reader-site work lands."""
+"""Reader pages: /learn, a subject's questions, an article. Readers see Question.objects.published()."""
+from django.conf import settings
+from django.contrib.sitemaps import views as sitemap_views
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
 
+from qa import seo, sitemaps
 from qa.models import Question, Subject
+from qa.related import resolve_links
+
+QUESTIONS_PER_PAGE = 20
 
 
+def can_preview(request) -> bool:
+    """Staff who may change questions see drafts and scheduled articles at their own URL.
+
+    Reading request.user loads the session, which makes the response vary on Cookie;
+    readers without a session cookie never get that far, so their pages stay cacheable.
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return request.user.has_perm("qa.change_question")
+
+
+def published_counts() -> dict[int, int]:
+    """Published questions per subject id."""
+    return dict(Question.objects.published().order_by().values_list("subject").annotate(n=Count("pk")))
+
+
+@require_safe
 def learn_index(request):
-    return render(request, "qa/learn_index.html", {"subjects": Subject.objects.filter(is_listed=True)})
+    counts = published_counts()
+    subjects = [s for s in Subject.objects.filter(is_listed=True) if counts.get(s.pk)]
+    for subject in subjects:
+        subject.question_count = counts[subject.pk]
+    total = sum(s.question_count for s in subjects)
+    context = {"subjects": subjects, "total": total, "meta": seo.learn_meta(total)}
+    return render(request, "qa/learn_index.html", context)
 
 
+@require_safe
 def subject_detail(request, subject):
     subject = get_object_or_404(Subject, slug=subject)
-    questions = Question.objects.published().filter(subject=subject)[:20]
-    return render(request, "qa/subject_detail.html", {"subject": subject, "questions": questions})
-
-
-def question_detail(request, subject, slug):
-    question = get_object_or_404(
-        Question.objects.published().select_related("subject", "answer", "seo"), subject__slug=subject, slug=slug
+    questions = (
+        Question.objects.published()
+        .filter(subject=subject)
+        .select_related("seo")
+        .only("slug", "question", "date", "date_format", "post_on_text", "seo__page_description")
     )
-    return render(request, "qa/question_detail.html", {"question": question})
+    paginator = Paginator(questions, QUESTIONS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except InvalidPage:
+        raise Http404("No such page.") from None
+    context = {
+        "subject": subject,
+        "page_obj": page,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "meta": seo.subject_meta(subject, page, paginator.count),
+    }
+    return render(request, "qa/subject_detail.html", context)
+
+
+@require_safe
+def question_detail(request, subject, slug):
+    preview = can_preview(request)
+    questions = Question.objects.all() if preview else Question.objects.published()
+    question = get_object_or_404(questions.select_related("subject", "answer", "seo").at_path(subject, slug))
+    context = {
+        "question": question,
+        "subject": question.subject,
+        "related": resolve_links(question, question.related_links.all()),
+        "meta": seo.question_meta(question),
+        "is_preview": preview and not question.is_published(),
+    }
+    response = render(request, "qa/question_detail.html", context)
+    if preview:
+        # A staff view (possibly of an unpublished draft) must never land in a shared cache.
+        patch_cache_control(response, private=True, no_cache=True, no_store=True)
+    return response
+
+
+@require_safe
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /search",
+        "Disallow: /markdownx/",
+        "",
+        f"Sitemap: {seo.absolute_url(reverse('qa:sitemap-index'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+# The sitemaps (up to 50,000 URLs a file) are cached whole by qa.caching.PageCacheMiddleware, like
+# every reader page: keyed on the content version, so an import or an edit shows at once. A
+# cache_page here would set Cache-Control, which makes that middleware pass the response by.
+
+
+@require_safe
+def sitemap_index(request):
+    response = TemplateResponse(
+        request, "sitemap_index.xml", {"sitemaps": sitemaps.index_items()}, content_type="application/xml"
+    )
+    response.headers["X-Robots-Tag"] = "noindex, noodp, noarchive"
+    return response
+
+
+@require_safe
+def sitemap_pages(request):
+    return sitemap_views.sitemap(request, {"pages": sitemaps.ListingPagesSitemap()}, section="pages")
+
+
+@require_safe
+def sitemap_subject(request, subject):
+    sitemap = sitemaps.subject_sitemap(subject)
+    if sitemap is None:
+        raise Http404("No sitemap for this subject.")
+    return sitemap_views.sitemap(request, {subject: sitemap}, section=subject)

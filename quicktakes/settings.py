@@ -5,6 +5,7 @@ Every value that differs between a laptop and production comes from an
 environment variable; the defaults are for local development on SQLite.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -28,9 +29,9 @@ DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    # Development only: a fixed key so sessions survive restarts on a laptop.
+    if not DEBUG:
+        # Refuse to start rather than sign sessions with a key everyone can read.
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (for local development set DEBUG=1).")
     SECRET_KEY = "django-insecure-dev-only-key-set-SECRET_KEY-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -42,7 +43,7 @@ SITE_NAME = "QuickTakes"
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "qa.apps.QaAdminConfig",  # django.contrib.admin, with QuickTakes CMS as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,19 +55,26 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "markdownx",
     "reversion",
+    "axes",
     "qa",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "qa.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the page cache, so a cached page is still served while the database is away.
+    "qa.errors.DatabaseUnavailableMiddleware",
+    # Before sessions and auth: a cache hit costs neither, and never touches the session.
+    "qa.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    "qa.middleware.MovedArticleMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "quicktakes.urls"
@@ -104,11 +112,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist as on PostgreSQL (CONN_MAX_AGE): opening one, with its PRAGMAs, costs
+    # about a millisecond, a third of an uncached page. A local file needs no health check.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+else:
+    # An unreachable server must fail a request in seconds (a 503, qa/errors.py), not hang it.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+
+# A read replica (PostgreSQL streaming replication) takes the readers' queries; writes and every
+# request of a logged-in editor stay on the primary (qa/db_router.py, docs/scaling.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    # The replica has no test database of its own: in tests it is the primary's.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["qa.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("qa.errors.DatabaseUnavailableMiddleware"), "qa.db_router.PinPrimaryMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Reader pages are cached here (qa/caching.py). Local memory is per worker process; Redis is shared by
+# every worker and app server. Invalidation is right either way: it goes through a version in the database.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -116,10 +144,47 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "qt"),
+            # A stuck Redis must cost a reader a second at most; the page is then rendered uncached.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Django's default of 300 entries would churn through a few thousand articles.
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "5000"))},
+        }
+    }
+
+PAGE_CACHE = env_bool("PAGE_CACHE", True)  # PAGE_CACHE=0 renders every request (HTTP caching headers stay)
+PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", "3600"))  # seconds a page is kept server-side
+PAGE_CACHE_MAX_AGE = int(os.environ.get("PAGE_CACHE_MAX_AGE", "60"))  # browsers
+PAGE_CACHE_S_MAXAGE = int(os.environ.get("PAGE_CACHE_S_MAXAGE", "300"))  # CDN and nginx: the staleness bound
+PAGE_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("PAGE_CACHE_STALE_WHILE_REVALIDATE", "60"))
+PAGE_CACHE_STALE_IF_ERROR = int(os.environ.get("PAGE_CACHE_STALE_IF_ERROR", "86400"))
+# With a shared cache, each process also keeps this many pages itself: a hit then needs no round trip.
+PAGE_CACHE_LOCAL_ENTRIES = int(os.environ.get("PAGE_CACHE_LOCAL_ENTRIES", "500" if REDIS_URL else "0"))
+# How long a process trusts the content version it last read before it reads it again.
+PAGE_CACHE_VERSION_TTL = float(os.environ.get("PAGE_CACHE_VERSION_TTL", "1"))
+# The views whose anonymous GET responses are cached and marked public (names as for reverse()).
+PAGE_CACHE_VIEWS = [
+    "qa:learn-index",
+    "qa:subject-detail",
+    "qa:question-detail",
+    "qa:feed",
+    "qa:subject-feed",
+    "qa:sitemap-index",
+    "qa:sitemap-pages",
+    "qa:sitemap-subject",
+    "qa:robots-txt",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any login attempt, right or wrong, while its username and address are locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,13 +218,81 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # The one rendering pipeline also drives the editor's live preview.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "qa.rendering.render_markdown"
+# The editor's two endpoints (staff only, see qa/editor.py). The widget reads these paths and
+# qa/editor.py builds its URLconf from them, so they cannot drift apart.
+MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
+MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
+# Uploaded images: at most this many bytes (5 MB by default), stored under MEDIA_ROOT/MEDIA_PATH.
+MARKDOWNX_UPLOAD_MAX_SIZE = int(os.environ.get("UPLOAD_MAX_SIZE", 5 * 1024 * 1024))
+MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+MARKDOWNX_MEDIA_PATH = "uploads/"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # Server errors and lockouts are always worth a line, whatever LOG_LEVEL says.
+        "django.request": {"level": "ERROR"},
+        "django.security": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "qa": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+    },
 }
 
 # The admin's mount point, e.g. "cms-7f3a/" in production.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+
+# --- Security ------------------------------------------------------------------------------------
+# HTTPS is on when the public URL is https (HTTPS=0/1 overrides): HSTS, secure cookies and a
+# redirect from http. Behind a proxy that terminates TLS, set SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto
+# (the deploy/ nginx sets it), or the redirect would loop.
+HTTPS = env_bool("HTTPS", SITE_URL.startswith("https://"))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].upper().replace("-", "_"), "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600) if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+# CSRF_COOKIE_HTTPONLY stays off: the markdownx editor reads the token from the cookie.
+
+# Content-Security-Policy (qa/security.py). Reader pages run no inline script and load nothing
+# from other hosts; JSON-LD blocks are data, not script, and need no permission.
+CSP_READERS = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# The admin and the markdownx editor set inline styles from their own code; scripts stay 'self'.
+CSP_EDITORS = {
+    **CSP_READERS,
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "frame-ancestors": ["'self'"],
+}
+CSP_EDITOR_PATHS = ["/" + ADMIN_URL, "/markdownx/"]
+
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES, even with the right password. Locking the
+# pair, not the address alone, keeps one office behind a shared address from locking everyone out.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Behind N trusted proxies (nginx: 1; a CDN and nginx: 2) the client's address is taken from
+# X-Forwarded-For (qa.security.client_ip); without them, REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "qa.security.client_ip"

@@ -14,3 +14,15 @@ def corpus_dir():
     if not (CORPUS_DIR / "learn").is_dir():
         pytest.skip(f"real corpus not found at {CORPUS_DIR} (it lives in ../shared beside the clone)")
     return CORPUS_DIR
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_cache():
+    """Every test starts with an empty cache and no remembered content version (qa.caching)."""
+    from django.core.cache import cache
+
+    from qa import caching
+
+    cache.clear()
+    caching.forget_version()
+

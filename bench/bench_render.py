@@ -1,0 +1,62 @@
+"""Rendering benchmark: every answer of the real sample through qa.rendering.render_markdown.
+
+Prints answers/s for the whole pipeline and, for scale on a busy machine, for bare
+markdown-it (CommonMark + tables, no math, highlighting, anchors or sanitising) on the
+same answers, interleaved so both see the same load.
+
+    .venv/bin/python bench/bench_render.py [--repeat 5]
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "learn"
+sys.path.insert(0, str(ROOT))
+
+from markdown_it import MarkdownIt  # noqa: E402
+
+from qa.mathml import latex_to_mathml  # noqa: E402
+from qa.rendering import render_markdown  # noqa: E402
+from qa.seeds import parse_seed  # noqa: E402
+
+
+def load_answers() -> list[str]:
+    return [parse_seed(path.read_bytes()).answer for path in sorted(CORPUS.glob("*/*.md"))]
+
+
+def rate(render, answers) -> float:
+    started = time.process_time()
+    for answer in answers:
+        render(answer)
+    return len(answers) / (time.process_time() - started)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="passes over the sample (best pass is reported)")
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        sys.exit(f"the real sample is not at {CORPUS}")
+    answers = load_answers()
+    bare = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+    started = time.process_time()
+    for answer in answers:
+        render_markdown(answer)
+    print(f"first pass (cold formula cache): {len(answers) / (time.process_time() - started):,.0f} answers/s")
+
+    pipeline, baseline = [], []
+    for _ in range(args.repeat):
+        pipeline.append(rate(render_markdown, answers))
+        baseline.append(rate(bare.render, answers))
+    print(f"render_markdown: {max(pipeline):,.0f} answers/s (best of {args.repeat} passes over {len(answers)})")
+    print(f"bare markdown-it: {max(baseline):,.0f} answers/s (same passes, for scale)")
+    print(f"pipeline / bare: {max(pipeline) / max(baseline):.2f}")
+    info = latex_to_mathml.cache_info()
+    print(f"formula cache: {info.currsize} formulas, {info.hits:,} hits, {info.misses:,} misses")
+
+
+if __name__ == "__main__":
+    main()

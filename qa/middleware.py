@@ -1,0 +1,41 @@
+"""Moved URLs answer 301 to where the article lives now."""
+from django.conf import settings
+from django.contrib.redirects.models import Redirect
+from django.http import HttpResponseGone, HttpResponsePermanentRedirect
+
+from qa.redirects import normalise_path
+from qa.related import moved_article_url
+
+
+class MovedArticleMiddleware:
+    """On a 404, look for where the page went.
+
+    1. A stored ``django.contrib.redirects`` redirect (the import's ``--redirects`` CSV, ``--sync``
+       moves, editors' slug changes). An empty ``new_path`` means gone: 410.
+    2. An article path whose slug is published under exactly one other subject.
+
+    This replaces Django's RedirectFallbackMiddleware, which looks the path up *with* its query
+    string (so ``?utm_source=…`` misses the redirect) and reads the Site from the database; here
+    paths are normalised the way qa.redirects stores them, and the query string is carried over.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 404:
+            return response
+        path = normalise_path(request.path)
+        if "\0" in path:  # Postgres refuses NUL in text; such a path is never stored anyway.
+            return response
+        new_path = (
+            Redirect.objects.filter(site_id=settings.SITE_ID, old_path=path).values_list("new_path", flat=True).first()
+        )
+        if new_path == "":
+            return HttpResponseGone()
+        new_path = new_path or moved_article_url(path)
+        if not new_path:
+            return response
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponsePermanentRedirect(f"{new_path}?{query}" if query else new_path)
