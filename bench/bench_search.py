@@ -146,7 +146,7 @@ def main():
     for name, url in backends:
         print(f"{name}:")
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        env.update(DATABASE_URL=url, PYTHONWARNINGS="ignore")
+        env.update(DATABASE_URL=url, SECRET_KEY="bench-only", PYTHONWARNINGS="ignore")
         prepare(env, args.articles, seeds)
         subprocess.run([sys.executable, __file__, "--measure"], cwd=ROOT, env=env, check=True)
 
