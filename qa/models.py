@@ -1,5 +1,6 @@
 """The content model: subjects, questions with their answer and SEO fields, related links."""
 import reversion
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -216,3 +217,28 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class SearchDocument(models.Model):
+    """A question's entry in the full-text index. Written only by database triggers.
+
+    Migration 0002 creates the table per database (qa/search_index.py): FTS5 on SQLite,
+    text with a GIN-indexed tsvector on PostgreSQL. Queries go through qa/search.py.
+    """
+
+    question = models.OneToOneField(
+        Question, models.DO_NOTHING, primary_key=True, db_column="rowid", db_constraint=False,
+        related_name="search_document",
+    )
+    # SQLite: FTS5's hidden whole-row column, named after the table, which MATCH and bm25() take.
+    # PostgreSQL: the whole text, matched through a GIN index on its tsvector.
+    document = models.TextField(db_column="qa_search")
+    # PostgreSQL only: the weighted vector of the question, keywords and description, for ranking.
+    head = SearchVectorField()
+
+    class Meta:
+        managed = False
+        db_table = "qa_search"
+
+    def __str__(self):
+        return f"Search entry of {self.question_id}"

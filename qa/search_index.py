@@ -1,0 +1,255 @@
+"""The full-text index: its tables and the triggers that keep it current, per database.
+
+The importer writes with bulk_create, bulk_update, queryset.update() and plain
+executemany, so no model signal would see its writes. Database triggers on
+qa_question, qa_answer and qa_seo see every write path alike: import, admin
+save, bulk actions, deletes, even a raw SQL session.
+
+Both databases get a table named ``qa_search`` whose ``rowid`` is the question id
+and whose searchable document is the column named like the table (FTS5 gives that
+name to the hidden column that MATCH and bm25() take; PostgreSQL simply uses it,
+so one unmanaged model, qa.models.SearchDocument, fits both).
+
+- SQLite: an FTS5 table with the porter stemmer (which also folds diacritics)
+  and one column per weighted part. It keeps its own copy of the text, so a
+  trigger can drop a row by rowid alone.
+- PostgreSQL: the text, with a GIN index on its tsvector, and a small weighted
+  "head" vector for ranking (see below). Both use the ``qa_english``
+  configuration: english stemming after unaccent, to match SQLite's folding.
+
+Migration 0002 calls :func:`install`. A later change to the index ships as a new
+migration that calls :func:`install` again: it drops and recreates everything.
+"""
+from dataclasses import dataclass
+
+TABLE = "qa_search"
+PG_CONFIG = "qa_english"
+
+# Question, title and article title are usually the same sentence; each distinct one counts once.
+HEADING_SQL = (
+    "q.question"
+    " || CASE WHEN q.title <> q.question THEN ' ' || q.title ELSE '' END"
+    " || CASE WHEN q.article_title NOT IN ('', q.title, q.question) THEN ' ' || q.article_title ELSE '' END"
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    column: str  # the FTS5 column on SQLite
+    sql: str  # its text, from the question (q), SEO (s) and answer (a) rows
+    pg_weight: str  # the tsvector weight letter on PostgreSQL
+    bm25_weight: float  # its weight in FTS5's bm25()
+
+
+# In rank order: the question and its titles above the keywords, the keywords above the answer.
+PARTS = (
+    Part("heading", HEADING_SQL, "A", 10.0),
+    Part("keywords", "coalesce(s.page_keywords, '')", "B", 5.0),
+    Part("description", "coalesce(s.page_description, '')", "C", 2.0),
+    Part("answer", "coalesce(a.body, '')", "D", 1.0),
+)
+SOURCE_SQL = (
+    "FROM qa_question q LEFT JOIN qa_seo s ON s.question_id = q.id LEFT JOIN qa_answer a ON a.question_id = q.id"
+)
+
+# (table, the column naming its question, the columns that feed the index)
+WATCHED = (
+    ("qa_question", "id", ("question", "title", "article_title")),
+    ("qa_answer", "question_id", ("body",)),
+    ("qa_seo", "question_id", ("page_keywords", "page_description")),
+)
+EVENTS = ("insert", "update", "delete")
+
+
+def _any_differs(columns, *, sqlite):
+    inequality = "IS NOT" if sqlite else "IS DISTINCT FROM"
+    return " OR ".join(f"OLD.{c} {inequality} NEW.{c}" for c in columns)
+
+
+# -- SQLite -------------------------------------------------------------------------------
+
+SQLITE_COLUMNS = ", ".join(p.column for p in PARTS)
+SQLITE_SELECT = f"SELECT q.id, {', '.join(p.sql for p in PARTS)} {SOURCE_SQL}"
+
+
+def _sqlite_refresh(key):
+    # Deleting first makes every trigger idempotent; the SELECT finds nothing once the
+    # question itself is gone, which leaves its row deleted.
+    return (
+        f"DELETE FROM {TABLE} WHERE rowid = {key}; "
+        f"INSERT INTO {TABLE} (rowid, {SQLITE_COLUMNS}) {SQLITE_SELECT} WHERE q.id = {key};"
+    )
+
+
+def _sqlite_install():
+    statements = [
+        f"CREATE VIRTUAL TABLE {TABLE} USING fts5({SQLITE_COLUMNS}, "
+        "tokenize = 'porter unicode61 remove_diacritics 2')",
+    ]
+    for table, key, columns in WATCHED:
+        for event in EVENTS:
+            row = "OLD" if event == "delete" else "NEW"
+            when = f"WHEN {_any_differs(columns, sqlite=True)}" if event == "update" else ""
+            of = f"OF {', '.join(columns)}" if event == "update" else ""
+            statements.append(
+                f"CREATE TRIGGER {TABLE}_{table}_{event} AFTER {event.upper()} {of} ON {table} {when} "
+                f"BEGIN {_sqlite_refresh(f'{row}.{key}')} END"
+            )
+    return statements
+
+
+def _sqlite_uninstall():
+    triggers = [f"DROP TRIGGER IF EXISTS {TABLE}_{table}_{event}" for table, _, _ in WATCHED for event in EVENTS]
+    return [*triggers, f"DROP TABLE IF EXISTS {TABLE}"]
+
+
+def _sqlite_rebuild():
+    return [
+        f"DELETE FROM {TABLE}",
+        f"INSERT INTO {TABLE} (rowid, {SQLITE_COLUMNS}) {SQLITE_SELECT}",
+        f"INSERT INTO {TABLE} ({TABLE}) VALUES ('optimize')",
+    ]
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+
+# The whole text is matched through a GIN index on its tsvector, computed in the index
+# rather than stored: a stored vector of an answer is kilobytes kept compressed out of line,
+# and the planner, which counts neither, would scan them all for a common word instead of
+# using the index. Matching goes through qa_search_matches(), a function the planner cannot
+# unfold into a per-row test, whatever its statistics say (right after a bulk import they
+# say the tables are nearly empty). Ranking reads the small stored "head" vector of the
+# weighted parts above the answer: ts_rank() on whole vectors would decompress every match.
+PG_VECTOR = f"to_tsvector('{PG_CONFIG}'::regconfig, %s)"  # queries must use it verbatim
+HEAD_PARTS = [p for p in PARTS if p.pg_weight != "D"]
+PG_HEAD = " || ".join(f"setweight(to_tsvector('{PG_CONFIG}', {p.sql}), '{p.pg_weight}')" for p in HEAD_PARTS)
+PG_TEXT = " || E'\\n' || ".join(p.sql for p in PARTS)
+
+
+def _pg_select(where=""):
+    """Rows of (question id, head vector, whole text)."""
+    return f"SELECT q.id, {PG_HEAD}, {PG_TEXT} {SOURCE_SQL} {where}"
+
+
+def _pg_install():
+    statements = [
+        # unaccent is a trusted extension: a database owner may create it.
+        "CREATE EXTENSION IF NOT EXISTS unaccent",
+        f"CREATE TEXT SEARCH CONFIGURATION {PG_CONFIG} (COPY = english)",
+        f"ALTER TEXT SEARCH CONFIGURATION {PG_CONFIG} "
+        "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
+        f"CREATE TABLE {TABLE} (rowid bigint PRIMARY KEY, head tsvector NOT NULL, {TABLE} text NOT NULL)",
+        f"""CREATE FUNCTION {TABLE}_refresh(key bigint) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO {TABLE} (rowid, head, {TABLE}) {_pg_select("WHERE q.id = key")}
+            ON CONFLICT (rowid) DO UPDATE SET head = EXCLUDED.head, {TABLE} = EXCLUDED.{TABLE};
+            IF NOT FOUND THEN  -- the question is gone
+                DELETE FROM {TABLE} WHERE rowid = key;
+            END IF;
+        END $$""",
+        # Seq scans would run to_tsvector() on every article; the index is the only sane plan.
+        f"""CREATE FUNCTION {TABLE}_matches(query text) RETURNS SETOF bigint
+        LANGUAGE sql STABLE ROWS 1000 SET enable_seqscan = off AS $$
+            SELECT rowid FROM {TABLE} WHERE {PG_VECTOR % TABLE} @@ to_tsquery('{PG_CONFIG}', query)
+        $$""",
+        f"""CREATE FUNCTION {TABLE}_head_matches(query text) RETURNS SETOF bigint
+        LANGUAGE sql STABLE ROWS 100 SET enable_seqscan = off AS $$
+            SELECT rowid FROM {TABLE} WHERE head @@ to_tsquery('{PG_CONFIG}', query)
+        $$""",
+        # Django's test flush empties tables with TRUNCATE, which fires no row trigger.
+        f"""CREATE FUNCTION {TABLE}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            TRUNCATE {TABLE};
+            RETURN NULL;
+        END $$""",
+        f"CREATE TRIGGER {TABLE}_qa_question_truncate AFTER TRUNCATE ON qa_question "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_truncate()",
+    ]
+    for table, key, columns in WATCHED:
+        statements.append(
+            f"""CREATE FUNCTION {TABLE}_{table}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    PERFORM {TABLE}_refresh(OLD.{key});
+                ELSE
+                    PERFORM {TABLE}_refresh(NEW.{key});
+                END IF;
+                RETURN NULL;
+            END $$"""
+        )
+        for event in EVENTS:
+            when = f"WHEN ({_any_differs(columns, sqlite=False)})" if event == "update" else ""
+            of = f"OF {', '.join(columns)}" if event == "update" else ""
+            statements.append(
+                f"CREATE TRIGGER {TABLE}_{table}_{event} AFTER {event.upper()} {of} ON {table} "
+                f"FOR EACH ROW {when} EXECUTE FUNCTION {TABLE}_{table}_changed()"
+            )
+    return statements
+
+
+def _pg_uninstall():
+    return [
+        f"DROP TRIGGER IF EXISTS {TABLE}_qa_question_truncate ON qa_question",
+        *(f"DROP TRIGGER IF EXISTS {TABLE}_{table}_{event} ON {table}" for table, _, _ in WATCHED for event in EVENTS),
+        *(f"DROP FUNCTION IF EXISTS {TABLE}_{table}_changed()" for table, _, _ in WATCHED),
+        f"DROP FUNCTION IF EXISTS {TABLE}_truncate()",
+        f"DROP FUNCTION IF EXISTS {TABLE}_matches(text)",
+        f"DROP FUNCTION IF EXISTS {TABLE}_head_matches(text)",
+        f"DROP FUNCTION IF EXISTS {TABLE}_refresh(bigint)",
+        f"DROP TABLE IF EXISTS {TABLE}",
+        f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PG_CONFIG}",
+    ]
+
+
+def _pg_rebuild():
+    # The index is built once over the new rows, far faster than entry by entry.
+    return [
+        f"DROP INDEX IF EXISTS {TABLE}_document",
+        f"DROP INDEX IF EXISTS {TABLE}_head",
+        f"TRUNCATE {TABLE}",
+        f"INSERT INTO {TABLE} (rowid, head, {TABLE}) {_pg_select()}",
+        # fastupdate off: no pending list of new entries, which every query would scan and
+        # recheck (rechecking an expression index means running to_tsvector() again).
+        f"CREATE INDEX {TABLE}_document ON {TABLE} USING gin (({PG_VECTOR % TABLE})) WITH (fastupdate = off)",
+        f"CREATE INDEX {TABLE}_head ON {TABLE} USING gin (head) WITH (fastupdate = off)",
+        f"ANALYZE {TABLE}",
+    ]
+
+
+# -- Entry points -------------------------------------------------------------------------
+
+STATEMENTS = {
+    "sqlite": {"install": _sqlite_install, "uninstall": _sqlite_uninstall, "rebuild": _sqlite_rebuild},
+    "postgresql": {"install": _pg_install, "uninstall": _pg_uninstall, "rebuild": _pg_rebuild},
+}
+
+
+def supports(connection) -> bool:
+    return connection.vendor in STATEMENTS
+
+
+def _run(connection, action):
+    if not supports(connection):
+        return
+    with connection.cursor() as cursor:
+        for statement in STATEMENTS[connection.vendor][action]():
+            cursor.execute(statement)
+
+
+def install(connection):
+    """(Re)create the index table and its triggers, and fill it from the current rows."""
+    _run(connection, "uninstall")
+    _run(connection, "install")
+    _run(connection, "rebuild")
+
+
+def uninstall(connection):
+    _run(connection, "uninstall")
+
+
+def rebuild(connection) -> int:
+    """Refill the whole index from the current rows; return how many it holds."""
+    _run(connection, "rebuild")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {TABLE}")
+        return cursor.fetchone()[0]
