@@ -45,7 +45,8 @@ def prepare(env, articles: int, seeds: Path) -> None:
         build_corpus(seeds, articles)
     started = time.perf_counter()
     subprocess.run([sys.executable, "manage.py", "import_seeds", str(seeds), "--quiet"], cwd=ROOT, env=env, check=True)
-    print(f"  imported {count_questions(env)} articles in {time.perf_counter() - started:.0f} s (index filled by triggers)")
+    seconds = time.perf_counter() - started
+    print(f"  imported {count_questions(env)} articles in {seconds:.0f} s (the triggers filled the index)")
     if env["DATABASE_URL"].startswith("postgres"):
         # Autovacuum analyses the new rows within minutes; the benchmark does not wait for it.
         analyse = "from django.db import connection; connection.cursor().execute('ANALYZE')"

@@ -283,17 +283,23 @@ class SearchResults:
         if index.step or (index.start or 0) < 0 or (index.stop is not None and index.stop < 0):
             raise ValueError("search results take plain non-negative slices")
         start, stop = index.start or 0, min(MAX_RESULTS, MAX_RESULTS if index.stop is None else index.stop)
-        found, offset = [], 0
+        found, offset = [], 0  # offset: where the current segment begins in the whole
         for number, segment in enumerate(self.segments):
-            if stop <= offset:
-                break
             last = number == len(self.segments) - 1
-            size = None if last else self._size(number)
-            if size is not None and start >= offset + size:
-                offset += size
+            begin = max(0, start - offset)
+            known = self._sizes.get(number)
+            if not last and known is not None and begin >= known:
+                offset += known
                 continue
-            found.extend(segment[max(0, start - offset) : stop - offset])
-            offset += size or 0
+            rows = list(segment[begin : stop - offset])
+            found.extend(rows)
+            if last or len(found) == stop - start:
+                break
+            # A short read: the segment has ended, and its size is known without counting,
+            # unless the slice began past its end.
+            if rows or begin == 0:
+                self._sizes[number] = begin + len(rows)
+            offset += self._size(number)
         return found
 
     def __iter__(self):

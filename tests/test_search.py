@@ -160,6 +160,9 @@ class ResultPagesTests(TestCase):
             with self.subTest(size=size):
                 pages = [results[start : start + size] for start in range(0, 13, size)]
                 assert [q.pk for page in pages for q in page] == [q.pk for q in everything]
+                # A reader who lands on a later page first: nothing known of the parts yet.
+                fresh = [search_questions("tundra")[start : start + size] for start in range(0, 13, size)]
+                assert [q.pk for page in fresh for q in page] == [q.pk for q in everything]
         assert results[12].pk == everything[12].pk
         assert results[13:20] == []
         with self.assertRaises(IndexError):

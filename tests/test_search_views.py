@@ -67,7 +67,9 @@ class SearchResultsTests(TestCase):
         self.assertContains(response, f'<a href="{self.article.get_absolute_url()}">How do &lt;cells&gt; divide?</a>',
                             html=True)
         self.assertContains(response, '<a href="/learn/biology/">Biology</a>', html=True)
-        self.assertContains(response, "Cells divide by <mark>mitosis</mark>. &lt;script&gt;alert(1)&lt;/script&gt; &amp;")
+        self.assertContains(
+            response, "Cells divide by <mark>mitosis</mark>. &lt;script&gt;alert(1)&lt;/script&gt; &amp;"
+        )
         self.assertNotContains(response, "<script>")
 
     def test_matched_words_are_marked_in_the_question_too(self):
