@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 
-from qa import editorial, revisions
+from qa import editorial, revisions, search
 from qa.admin_forms import (
     MoveToSubjectForm,
     QuestionForm,
@@ -151,7 +151,7 @@ class QuestionAdmin(VersionAdmin):
     list_display = ["question_text", "subject", "status_badge", "date", "updated_at"]
     list_filter = ["subject", "status", "no_index", "date"]
     search_fields = ["question", "title", "seo__page_keywords"]
-    search_help_text = "Searches the question, the title and the SEO keywords."
+    search_help_text = "Searches the question, the title, the SEO keywords and the answer, like the site's search."
     list_select_related = ["subject"]
     list_per_page = 50
     show_full_result_count = False  # no second COUNT over the whole table
@@ -163,6 +163,10 @@ class QuestionAdmin(VersionAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("subject")
+
+    def get_search_results(self, request, queryset, search_term):
+        # The site's full-text index, drafts included, instead of LIKE over 36,000 rows.
+        return search.admin_search(queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

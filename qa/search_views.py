@@ -3,6 +3,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from qa import seo
 from qa.models import Subject
 from qa.search import search_questions
 
@@ -18,6 +19,7 @@ def search(request):
     context = {
         "query": results.query, "subjects": subjects, "subject": subject,
         "all_terms": results.all_terms, "more_than_shown": results.more_than_shown,
+        "meta": seo.search_meta(results.query.text),
     }
     if results.query.terms:
         try:

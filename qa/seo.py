@@ -218,3 +218,9 @@ def learn_meta(total: int) -> PageMeta:
 def published_datetime(question: Question) -> datetime.datetime:
     """The article's date as an aware datetime (feeds need one)."""
     return datetime.datetime.combine(question.date, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def search_meta(query_text: str) -> PageMeta:
+    """Result pages are never indexed: they would be thin duplicates of the articles."""
+    title = f"{query_text} – Search" if query_text else "Search"
+    return PageMeta(title=page_title(title), canonical=absolute_url(reverse("qa:search")), noindex=True)

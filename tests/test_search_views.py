@@ -26,7 +26,7 @@ class SearchPageStatesTests(TestCase):
         for query in ["", "cells", "zeppelin"]:
             with self.subTest(query=query):
                 self.assertContains(
-                    self.client.get(URL, {"q": query}), '<meta name="robots" content="noindex">', html=True
+                    self.client.get(URL, {"q": query}), '<meta name="robots" content="noindex, follow">', html=True
                 )
 
     def test_empty_query_invites_a_search(self):
