@@ -222,7 +222,7 @@ def main():
             fh.write(
                 f"\n## Load: mixed pages for {args.seconds} s ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC)\n\n"
                 f"Articles ({args.articles} distinct), subject pages (1 and 2), /learn/, sitemaps"
-                f"{', search' if not notes else ''}; wrk with bench/load_mixed.py's Lua script counting statuses; "
+                f"{'' if any('no search page' in n for n in notes) else ', search'}; wrk with bench/load_mixed.py's Lua script counting statuses; "
                 "gunicorn's master and workers' resident memory sampled every second.\n\n"
                 + table + "\n\n" + "".join(f"Note: {n}.\n\n" for n in notes)
                 + "```\n" + f"{PYTHON} bench/load_mixed.py --seconds {args.seconds} --connections {args.connections} "
