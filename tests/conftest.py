@@ -26,3 +26,25 @@ def fresh_page_cache():
     cache.clear()
     caching.forget_version()
 
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+requires_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}")
+
+
+@pytest.fixture
+def fixture_site(transactional_db, live_server, monkeypatch):
+    """The sample articles of fixtures/ served by a live server, for browser tests; returns its URL."""
+    from io import StringIO
+
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to work.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    call_command(
+        "import_seeds", str(FIXTURES_DIR), "--subjects", str(FIXTURES_DIR / "subjects.yaml"), "--quiet",
+        stdout=StringIO(),
+    )
+    cache.clear()
+    return live_server.url

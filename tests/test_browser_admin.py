@@ -2,21 +2,17 @@
 
 Screenshots of the editor go to tests/artifacts/ (gitignored) for a person to look at.
 """
-import os
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from qa.models import Question
 from qa.rendering import render_markdown
 from tests.factories_admin import PASSWORD
+from tests.conftest import CHROMIUM, requires_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTICLE = "/learn/mathematics/questions/what-is-the-product-rule-for-derivatives"
 FORMULA = r"$$\frac{a}{b}$$"
@@ -24,20 +20,14 @@ PIPELINE_HAS_MATH = "<math" in render_markdown(FORMULA)
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}"),
+    requires_chromium,
 ]
 
 
 @pytest.fixture
-def site(transactional_db, live_server):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to work.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    call_command(
-        "import_seeds", str(ROOT / "fixtures"), "--subjects", str(ROOT / "fixtures" / "subjects.yaml"), "--quiet",
-        stdout=StringIO(),
-    )  # fmt: skip
+def site(fixture_site):
     User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
-    return live_server.url
+    return fixture_site
 
 
 @pytest.fixture

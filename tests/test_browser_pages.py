@@ -1,16 +1,11 @@
 """Real pages in Debian's Chromium: math takes up real space, nothing errors, nothing is fetched
 from another host. Screenshots go to tests/artifacts/ (gitignored) for a person to look at."""
-import os
-from io import StringIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
+from tests.conftest import CHROMIUM, requires_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTICLE = "/learn/computer-science/questions/what-is-big-o-notation"  # display math, a table, code
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -23,20 +18,8 @@ PAGES = {
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}"),
+    requires_chromium,
 ]
-
-
-@pytest.fixture
-def fixture_site(transactional_db, live_server):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to work.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    call_command(
-        "import_seeds", str(ROOT / "fixtures"), "--subjects", str(ROOT / "fixtures" / "subjects.yaml"), "--quiet",
-        stdout=StringIO(),
-    )  # fmt: skip
-    cache.clear()
-    return live_server.url
 
 
 @pytest.fixture
