@@ -48,3 +48,19 @@ def fixture_site(transactional_db, live_server, monkeypatch):
     )
     cache.clear()
     return live_server.url
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium under Playwright, launched without network chatter."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run",
+            ],
+        )  # fmt: skip
+        yield browser
+        browser.close()

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from qa.models import Question
 from qa.rendering import render_markdown
 from tests.factories_admin import PASSWORD
-from tests.conftest import CHROMIUM, requires_chromium
+from tests.conftest import requires_chromium
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTICLE = "/learn/mathematics/questions/what-is-the-product-rule-for-derivatives"
@@ -31,41 +31,31 @@ def site(fixture_site):
 
 
 @pytest.fixture
-def page(site):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run",
-            ],
-        )  # fmt: skip
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        # Console errors too (a Content-Security-Policy refusal shows up only there), and failed
-        # requests by address; browsers ask for /favicon.ico on their own, which the site lacks.
-        page.on(
-            "console",
-            lambda message: message.type == "error"
-            and not message.text.startswith("Failed to load resource")
-            and page.errors.append(message.text),
-        )
-        page.on(
-            "response",
-            lambda response: response.status >= 400
-            and not response.url.endswith("/favicon.ico")
-            and page.errors.append(f"{response.status} {response.url}"),
-        )
-        # Log in through the login form, as an editor does.
-        page.goto(f"{site}/admin/login/?next=/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_selector("#site-name")
-        yield page
-        browser.close()
+def page(site, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # Console errors too (a Content-Security-Policy refusal shows up only there), and failed
+    # requests by address; browsers ask for /favicon.ico on their own, which the site lacks.
+    page.on(
+        "console",
+        lambda message: message.type == "error"
+        and not message.text.startswith("Failed to load resource")
+        and page.errors.append(message.text),
+    )
+    page.on(
+        "response",
+        lambda response: response.status >= 400
+        and not response.url.endswith("/favicon.ico")
+        and page.errors.append(f"{response.status} {response.url}"),
+    )
+    # Log in through the login form, as an editor does.
+    page.goto(f"{site}/admin/login/?next=/admin/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    return page
 
 
 def edit_article(page, site, markdown, marker):

@@ -4,7 +4,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from tests.conftest import CHROMIUM, requires_chromium
+from tests.conftest import requires_chromium
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTICLE = "/learn/computer-science/questions/what-is-big-o-notation"  # display math, a table, code
@@ -20,21 +20,6 @@ pytestmark = [
     pytest.mark.browser,
     requires_chromium,
 ]
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run",
-            ],
-        )  # fmt: skip
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url, viewport):
