@@ -2,7 +2,10 @@
 
 Builds the corpus by copying the real sample (../shared/corpus/learn) under new slugs.
 
-    .venv/bin/python bench/bench_import.py [--files 36000] [--keep DIR]
+    .venv/bin/python bench/bench_import.py [--files 36000] [--postgres URL]
+
+With --postgres, the same two runs also go into that PostgreSQL database, which is
+dropped and created empty first (for example postgres://postgres@127.0.0.1:5432/qt_bench_import).
 """
 import argparse
 import os
@@ -12,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "learn"
@@ -37,18 +41,38 @@ def build_corpus(target: Path, count: int) -> int:
     return written
 
 
-def timed_import(env, seeds: Path) -> tuple[float, str]:
-    started = time.perf_counter()
+def timed_import(env, seeds: Path) -> str:
+    started, cpu = time.perf_counter(), os.times()
     result = subprocess.run(
         [sys.executable, "manage.py", "import_seeds", str(seeds), "--quiet"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )
-    return time.perf_counter() - started, result.stdout.strip()
+    wall, after = time.perf_counter() - started, os.times()
+    used = (after.children_user - cpu.children_user) + (after.children_system - cpu.children_system)
+    return f"{wall:5.1f} s wall, {used:5.1f} s CPU  ({result.stdout.strip()})"
+
+
+def empty_postgres(url: str) -> None:
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench(label: str, database_url: str, seeds: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-only"}
+    env.pop("REDIS_URL", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    print(f"{label}, first import: {timed_import(env, seeds)}", flush=True)
+    print(f"{label}, re-run, nothing changed: {timed_import(env, seeds)}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=36_000)
+    parser.add_argument("--postgres", metavar="URL", help="also import into this PostgreSQL database (recreated)")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"the real sample is not at {CORPUS}")
@@ -56,14 +80,11 @@ def main():
         tmp = Path(tmp)
         seeds = tmp / "seeds"
         count = build_corpus(seeds, args.files)
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}", "SECRET_KEY": "bench-only"}
-        env.pop("REDIS_URL", None)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        first, out1 = timed_import(env, seeds)
-        second, out2 = timed_import(env, seeds)
-    print(f"files: {count} on {os.cpu_count()} cores")
-    print(f"first import into an empty SQLite database: {first:.1f} s  ({out1})")
-    print(f"re-run, nothing changed:                    {second:.1f} s  ({out2})")
+        print(f"{count} files on {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
+        bench("SQLite (empty)", f"sqlite:///{tmp / 'bench.sqlite3'}", seeds)
+        if args.postgres:
+            empty_postgres(args.postgres)
+            bench("PostgreSQL (empty)", args.postgres, seeds)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ completes it. A bad file is reported and skipped; the rest of the batch lands.
 """
 import csv
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +21,10 @@ from pathlib import Path
 import reversion
 import yaml
 from django.contrib.redirects.models import Redirect
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
-from qa import caching
+from qa import caching, search_index
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.redirects import add_redirect, normalise_path, save_redirects
 from qa.rendering import render_markdown
@@ -31,6 +33,7 @@ from qa.seeds import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash,
 SEED_SUFFIXES = {".md", ".txt"}
 BATCH_SIZE = 500
 READ_CHUNK = 2000
+WORKER_CHUNK = 32  # files per task sent to a worker: fewer, larger messages cost the parent less
 SMALL_WORK = 200  # below this many files to parse, worker processes cost more than they save
 
 QUESTION_FIELDS = [
@@ -94,15 +97,47 @@ def title_from_slug(slug: str) -> str:
     return " ".join(w if i and w in SMALL_WORDS else w.capitalize() for i, w in enumerate(words))
 
 
-def insert_rows(model, columns: list[str], rows: list[tuple]) -> None:
-    """INSERT plain rows into a model's table with one executemany."""
+# Field types whose Python values the database drivers take as they are.
+PLAIN_FIELDS = {
+    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "FloatField",
+    "ForeignKey", "IntegerField", "OneToOneField", "PositiveIntegerField", "SlugField", "TextField",
+}
+
+
+def insert_rows(model, columns: list[str], rows: list[tuple], returning: tuple[str, ...] = ()) -> list[tuple]:
+    """INSERT rows of Python values into a model's table, without the ORM's per-value work.
+
+    Dates, datetimes and JSON go through their field's database preparation. With
+    ``returning``, the inserted rows' values of those columns come back (in no set order).
+    """
     if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    column_of = {field.attname: field.column for field in model._meta.concrete_fields}
-    names = ", ".join(connection.ops.quote_name(column_of[c]) for c in columns)
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+        return []
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: every attribute of the proxy is a lookup
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    prepare = [
+        (i, fields[c].get_db_prep_save) for i, c in enumerate(columns)
+        if fields[c].get_internal_type() not in PLAIN_FIELDS
+    ]
+    if prepare:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i, prep in prepare:
+                row[i] = prep(row[i], db)
+    quote = db.ops.quote_name
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[c].column) for c in columns)}) VALUES "
+    one_row = f"({', '.join(['%s'] * len(columns))})"
+    with db.cursor() as cursor:
+        if not returning:
+            cursor.executemany(head + one_row, rows)
+            return []
+        back = f" RETURNING {', '.join(quote(fields[c].column) for c in returning)}"
+        per_statement = max(1, (db.features.max_query_params or 10_000) // len(columns))
+        returned = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(head + ", ".join([one_row] * len(chunk)) + back, [v for row in chunk for v in row])
+            returned.extend(cursor.fetchall())
+        return returned
 
 
 def collect_seed_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -251,40 +286,57 @@ class SeedImporter:
         return self.report
 
     def _parsed(self, files, known, url_by_pk) -> Iterator[Parsed]:
-        """Yield a Parsed for every file that needs work; count unchanged ones on the way."""
+        """Yield a Parsed for every file that needs work, in file order.
+
+        Files are read in chunks, and the next chunk is handed to the workers before this
+        one's results are consumed, so they never wait while the batches are written.
+        """
         pool = None
+        in_flight: deque[Iterator[Parsed]] = deque()
         try:
             for start in range(0, len(files), READ_CHUNK):
-                work = []
-                for path in files[start : start + READ_CHUNK]:
-                    data, error = _read(path)
-                    if data is None:
-                        self.progress(1)
-                        self.failed_paths.append(path)
-                        self.report.fail(path, error)
-                        continue
-                    digest = content_hash(data)
-                    hit = known.get(digest)
-                    if hit and not hit[1]:
-                        self.progress(1)
-                        url = url_by_pk[hit[0]]
-                        if url in self.paths_by_url:
-                            self.report.fail(path, f"repeats the url {url} of {self.paths_by_url[url]}")
-                        else:
-                            self.paths_by_url[url] = path
-                            self.seen_urls.add(url)
-                            self.report.unchanged += 1
-                        continue
-                    work.append((path, digest, data))
+                work = self._needing_work(files[start : start + READ_CHUNK], known, url_by_pk)
                 if len(work) >= SMALL_WORK and self.workers > 1 and pool is None:
                     # Workers only parse and render; they never touch the inherited database
                     # connection, and exit through os._exit, so it stays the parent's alone.
+                    # Frozen objects are left alone by the workers' garbage collector, which
+                    # would otherwise touch, and so copy, every page inherited from this process.
+                    gc.freeze()
                     pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_die_with_parent)
-                results = pool.imap(_parse, work, chunksize=8) if pool else map(_parse, work)
-                yield from results
+                    gc.unfreeze()
+                in_flight.append(pool.imap(_parse, work, chunksize=WORKER_CHUNK) if pool else map(_parse, work))
+                if len(in_flight) > 1:
+                    yield from in_flight.popleft()
+            while in_flight:
+                yield from in_flight.popleft()
         finally:
             if pool is not None:
                 pool.terminate()
+
+    def _needing_work(self, paths, known, url_by_pk) -> list[tuple[Path, str, bytes]]:
+        """Read the files; report unreadable ones and count unchanged ones; return the rest."""
+        work = []
+        for path in paths:
+            data, error = _read(path)
+            if data is None:
+                self.progress(1)
+                self.failed_paths.append(path)
+                self.report.fail(path, error)
+                continue
+            digest = content_hash(data)
+            hit = known.get(digest)
+            if hit and not hit[1]:
+                self.progress(1)
+                url = url_by_pk[hit[0]]
+                if url in self.paths_by_url:
+                    self.report.fail(path, f"repeats the url {url} of {self.paths_by_url[url]}")
+                else:
+                    self.paths_by_url[url] = path
+                    self.seen_urls.add(url)
+                    self.report.unchanged += 1
+                continue
+            work.append((path, digest, data))
+        return work
 
     def _write(self, batch: list[Parsed]) -> None:
         accepted = []
@@ -325,53 +377,56 @@ class SeedImporter:
                 self.subjects[slug] = subject.pk
         new = [p for p in batch if p.seed.url not in self.questions]
         old = [p for p in batch if p.seed.url in self.questions]
+        with search_index.deferred(connection) as touched:
+            pairs = self._insert_questions(new, now) + self._update_questions(old, now)
+            pks = [pk for pk, _ in pairs]
+            touched.update(pks)
+            # The HTML was rendered by the same pipeline in a worker, so Answer.save() is not needed.
+            insert_rows(Answer, ["question_id", "body", "html"], [(pk, p.seed.answer, p.html) for pk, p in pairs])
+            insert_rows(
+                SEO,
+                ["question_id", "title", "page_description", "page_keywords"],
+                [(pk, p.seed.seo_title, p.seed.seo_description, p.seed.seo_keywords) for pk, p in pairs],
+            )
+            insert_rows(
+                RelatedArticle,
+                ["question_id", "position", "target_url", "target_title", "target_subject", "target_source_id"],
+                [
+                    (pk, r.position, r.url, r.title, r.subject, r.source_id)
+                    for pk, p in pairs
+                    for r in p.seed.related
+                ],
+            )
+        if old:
+            self._record_revisions(pks[len(new) :])
+        for pk, parsed in pairs[: len(new)]:
+            self.questions[parsed.seed.url] = pk
+        self.report.created += len(new)
+        self.report.updated += len(old)
 
-        created = Question.objects.bulk_create(
-            [
-                Question(
-                    subject_id=self.subjects[p.seed.subject_slug],
-                    slug=p.seed.slug,
-                    status=Question.Status.PUBLISHED,
-                    created_at=now,
-                    **self._question_values(p, now),
-                )
-                for p in new
-            ]
-        )
+    def _insert_questions(self, new: list[Parsed], now) -> list[tuple[int, Parsed]]:
+        columns = ["subject_id", "slug", "status", "publish_at", "created_at", *QUESTION_FIELDS]
+        rows = []
+        for parsed in new:
+            values = self._question_values(parsed, now)
+            subject = self.subjects[parsed.seed.subject_slug]
+            rows.append((subject, parsed.seed.slug, Question.Status.PUBLISHED, None, now, *map(values.get, QUESTION_FIELDS)))
+        inserted = insert_rows(Question, columns, rows, returning=("id", "subject_id", "slug"))
+        pk_of = {(subject, slug): pk for pk, subject, slug in inserted}
+        return [(pk_of[self.subjects[p.seed.subject_slug], p.seed.slug], p) for p in new]
+
+    def _update_questions(self, old: list[Parsed], now) -> list[tuple[int, Parsed]]:
         updated = [Question(pk=self.questions[p.seed.url], **self._question_values(p, now)) for p in old]
         # An article that comes back after a --sync unpublished it is published again.
-        returning = [q.pk for q, p in zip(updated, old, strict=True) if self._was_missing(q.pk)]
+        returning = [q.pk for q in updated if self._was_missing(q.pk)]
         Question.objects.bulk_update(updated, QUESTION_FIELDS)
         if returning:
             Question.objects.filter(pk__in=returning).update(status=Question.Status.PUBLISHED)
-        pairs = list(zip(created, new, strict=True)) + list(zip(updated, old, strict=True))
-
-        Answer.objects.filter(question_id__in=[q.pk for q in updated]).delete()
-        SEO.objects.filter(question_id__in=[q.pk for q in updated]).delete()
-        RelatedArticle.objects.filter(question_id__in=[q.pk for q in updated]).delete()
-        # The HTML was rendered by the same pipeline in a worker, so Answer.save() is not needed;
-        # plain executemany skips the ORM's per-value work on the import's hottest path.
-        insert_rows(Answer, ["question_id", "body", "html"], [(q.pk, p.seed.answer, p.html) for q, p in pairs])
-        insert_rows(
-            SEO,
-            ["question_id", "title", "page_description", "page_keywords"],
-            [(q.pk, p.seed.seo_title, p.seed.seo_description, p.seed.seo_keywords) for q, p in pairs],
-        )
-        insert_rows(
-            RelatedArticle,
-            ["question_id", "position", "target_url", "target_title", "target_subject", "target_source_id"],
-            [
-                (q.pk, r.position, r.url, r.title, r.subject, r.source_id)
-                for q, p in pairs
-                for r in p.seed.related
-            ],
-        )
-        if updated:
-            self._record_revisions([q.pk for q in updated])
-        for question, parsed in zip(created, new, strict=True):
-            self.questions[parsed.seed.url] = question.pk
-        self.report.created += len(created)
-        self.report.updated += len(updated)
+        pks = [q.pk for q in updated]
+        Answer.objects.filter(question_id__in=pks).delete()
+        SEO.objects.filter(question_id__in=pks).delete()
+        RelatedArticle.objects.filter(question_id__in=pks).delete()
+        return list(zip(pks, old, strict=True))
 
     def _was_missing(self, pk):
         if not hasattr(self, "_missing"):

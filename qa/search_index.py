@@ -17,12 +17,25 @@ so one unmanaged model, qa.models.SearchDocument, fits both).
   "head" vector for ranking (see below). Both use the ``qa_english``
   configuration: english stemming after unaccent, to match SQLite's folding.
 
+Bulk writers (the importer) wrap a batch in :func:`deferred`: inside it the
+triggers stand aside and the index is refreshed once per touched question at
+the end. Row by row, FTS5 would tokenize a new article's answer three times
+(after the question, the answer and the SEO insert) and again to delete each
+stale entry.
+
 Migration 0002 calls :func:`install`. A later change to the index ships as a new
 migration that calls :func:`install` again: it drops and recreates everything.
 """
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import transaction
+
 TABLE = "qa_search"
+# While this table holds a row the triggers do nothing. Only deferred() writes it, inside a
+# transaction that deletes the row again, so no other connection ever sees it.
+PAUSE = f"{TABLE}_deferred"
 PG_CONFIG = "qa_english"
 
 # Question, title and article title are usually the same sentence; each distinct one counts once.
@@ -72,35 +85,38 @@ SQLITE_COLUMNS = ", ".join(p.column for p in PARTS)
 SQLITE_SELECT = f"SELECT q.id, {', '.join(p.sql for p in PARTS)} {SOURCE_SQL}"
 
 
-def _sqlite_refresh(key):
-    # Deleting first makes every trigger idempotent; the SELECT finds nothing once the
+def _sqlite_refresh(keys) -> list[str]:
+    # Deleting first makes every refresh idempotent; the SELECT finds nothing once the
     # question itself is gone, which leaves its row deleted.
-    return (
-        f"DELETE FROM {TABLE} WHERE rowid = {key}; "
-        f"INSERT INTO {TABLE} (rowid, {SQLITE_COLUMNS}) {SQLITE_SELECT} WHERE q.id = {key};"
-    )
+    return [
+        f"DELETE FROM {TABLE} WHERE rowid IN ({keys})",
+        f"INSERT INTO {TABLE} (rowid, {SQLITE_COLUMNS}) {SQLITE_SELECT} WHERE q.id IN ({keys})",
+    ]
 
 
 def _sqlite_install():
     statements = [
         f"CREATE VIRTUAL TABLE {TABLE} USING fts5({SQLITE_COLUMNS}, "
         "tokenize = 'porter unicode61 remove_diacritics 2')",
+        f"CREATE TABLE {PAUSE} (paused integer NOT NULL)",
     ]
     for table, key, columns in WATCHED:
         for event in EVENTS:
             row = "OLD" if event == "delete" else "NEW"
-            when = f"WHEN {_any_differs(columns, sqlite=True)}" if event == "update" else ""
+            when = f"NOT EXISTS (SELECT 1 FROM {PAUSE})"
+            if event == "update":
+                when += f" AND ({_any_differs(columns, sqlite=True)})"
             of = f"OF {', '.join(columns)}" if event == "update" else ""
             statements.append(
-                f"CREATE TRIGGER {TABLE}_{table}_{event} AFTER {event.upper()} {of} ON {table} {when} "
-                f"BEGIN {_sqlite_refresh(f'{row}.{key}')} END"
+                f"CREATE TRIGGER {TABLE}_{table}_{event} AFTER {event.upper()} {of} ON {table} WHEN {when} "
+                f"BEGIN {' '.join(f'{sql};' for sql in _sqlite_refresh(f'{row}.{key}'))} END"
             )
     return statements
 
 
 def _sqlite_uninstall():
     triggers = [f"DROP TRIGGER IF EXISTS {TABLE}_{table}_{event}" for table, _, _ in WATCHED for event in EVENTS]
-    return [*triggers, f"DROP TABLE IF EXISTS {TABLE}"]
+    return [*triggers, f"DROP TABLE IF EXISTS {TABLE}", f"DROP TABLE IF EXISTS {PAUSE}"]
 
 
 def _sqlite_rebuild():
@@ -139,13 +155,13 @@ def _pg_install():
         f"ALTER TEXT SEARCH CONFIGURATION {PG_CONFIG} "
         "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
         f"CREATE TABLE {TABLE} (rowid bigint PRIMARY KEY, head tsvector NOT NULL, {TABLE} text NOT NULL)",
-        f"""CREATE FUNCTION {TABLE}_refresh(key bigint) RETURNS void LANGUAGE plpgsql AS $$
+        f"CREATE TABLE {PAUSE} (paused integer NOT NULL)",
+        f"""CREATE FUNCTION {TABLE}_refresh(keys bigint[]) RETURNS void LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO {TABLE} (rowid, head, {TABLE}) {_pg_select("WHERE q.id = key")}
+            INSERT INTO {TABLE} (rowid, head, {TABLE}) {_pg_select("WHERE q.id = ANY(keys)")}
             ON CONFLICT (rowid) DO UPDATE SET head = EXCLUDED.head, {TABLE} = EXCLUDED.{TABLE};
-            IF NOT FOUND THEN  -- the question is gone
-                DELETE FROM {TABLE} WHERE rowid = key;
-            END IF;
+            -- the questions that are gone
+            DELETE FROM {TABLE} WHERE rowid = ANY(keys) AND NOT EXISTS (SELECT 1 FROM qa_question WHERE id = rowid);
         END $$""",
         # Seq scans would run to_tsvector() on every article; the index is the only sane plan.
         f"""CREATE FUNCTION {TABLE}_matches(query text) RETURNS SETOF bigint
@@ -169,10 +185,12 @@ def _pg_install():
         statements.append(
             f"""CREATE FUNCTION {TABLE}_{table}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF TG_OP = 'DELETE' THEN
-                    PERFORM {TABLE}_refresh(OLD.{key});
+                IF EXISTS (SELECT 1 FROM {PAUSE}) THEN
+                    RETURN NULL;
+                ELSIF TG_OP = 'DELETE' THEN
+                    PERFORM {TABLE}_refresh(ARRAY[OLD.{key}]);
                 ELSE
-                    PERFORM {TABLE}_refresh(NEW.{key});
+                    PERFORM {TABLE}_refresh(ARRAY[NEW.{key}]);
                 END IF;
                 RETURN NULL;
             END $$"""
@@ -195,8 +213,10 @@ def _pg_uninstall():
         f"DROP FUNCTION IF EXISTS {TABLE}_truncate()",
         f"DROP FUNCTION IF EXISTS {TABLE}_matches(text)",
         f"DROP FUNCTION IF EXISTS {TABLE}_head_matches(text)",
-        f"DROP FUNCTION IF EXISTS {TABLE}_refresh(bigint)",
+        f"DROP FUNCTION IF EXISTS {TABLE}_refresh(bigint)",  # before migration 0006
+        f"DROP FUNCTION IF EXISTS {TABLE}_refresh(bigint[])",
         f"DROP TABLE IF EXISTS {TABLE}",
+        f"DROP TABLE IF EXISTS {PAUSE}",
         f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PG_CONFIG}",
     ]
 
@@ -241,6 +261,49 @@ def install(connection):
     _run(connection, "uninstall")
     _run(connection, "install")
     _run(connection, "rebuild")
+
+
+def refresh(connection, question_ids) -> None:
+    """Bring the index entries of these questions up to date (and drop those of deleted ones)."""
+    if not supports(connection) or not question_ids:
+        return
+    keys = sorted(question_ids)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {TABLE}_refresh(%s::bigint[])", [keys])
+            return
+        chunk = max(1, connection.features.max_query_params // 2)
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            placeholders = ", ".join(["%s"] * len(part))
+            for statement in _sqlite_refresh(placeholders):
+                cursor.execute(statement, part)
+
+
+@contextmanager
+def deferred(connection) -> Iterator[set]:
+    """Hold the triggers back for a bulk write and refresh the index once at the end.
+
+    Add the id of every question written inside the block to the yielded set. The block
+    runs in a transaction (a savepoint when nested), so an error rolls the pause back
+    with everything else and the index never misses a committed change.
+    """
+    touched: set = set()
+    if not supports(connection):
+        yield touched
+        return
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {PAUSE} (paused) VALUES (1)")
+        yield touched
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {PAUSE}")
+        refresh(connection, touched)
+
+
+def reinstall_migration(apps, schema_editor):
+    """RunPython step for a migration that ships a change to the index."""
+    install(schema_editor.connection)
 
 
 def uninstall(connection):

@@ -9,13 +9,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import TestCase
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
+from qa import search_index
 from qa.models import SEO, Answer, Question, SearchDocument
 from qa.search import MAX_QUERY_CHARS, admin_search, parse_query, search_questions
 from tests.factories_search import make_question, make_subject
@@ -311,6 +312,34 @@ class IndexMaintenanceTests(TestCase):
         assert questions(search_questions("spores")) == []
         assert len(questions(search_questions("rhizomes"))) == 1
         assert indexed_ids() == set(Question.objects.values_list("pk", flat=True))
+
+    def test_a_deferred_batch_is_indexed_once_at_its_end(self):
+        subject = make_subject()
+        with transaction.atomic(), search_index.deferred(connection) as touched:
+            q = make_question("How do glaciers move?", subject=subject, answer="Ice creeps downhill.")
+            Question.objects.filter(pk=q.pk).update(title="Glacier flow")
+            touched.add(q.pk)
+            assert q.pk not in indexed_ids()  # the triggers stood aside
+        assert questions(search_questions("creeps flow")) == ["How do glaciers move?"]
+        # Once the block is over, the triggers are back for every other writer.
+        Answer.objects.filter(pk=q.pk).update(body="Basal sliding.")
+        assert questions(search_questions("sliding")) == ["How do glaciers move?"]
+
+    def test_a_failed_deferred_batch_leaves_the_triggers_working(self):
+        with transaction.atomic():
+            with pytest.raises(RuntimeError), search_index.deferred(connection):
+                make_question("How do rivers meander?")
+                raise RuntimeError("the batch failed")
+            q = make_question("How do glaciers move?")
+        assert q.pk in indexed_ids()
+        assert not Question.objects.filter(question="How do rivers meander?").exists()
+
+    def test_refresh_drops_the_entries_of_deleted_questions(self):
+        q = make_question("How do glaciers move?")
+        with transaction.atomic(), search_index.deferred(connection) as touched:
+            touched.add(q.pk)
+            q.delete()
+        assert indexed_ids() == set()
 
     def test_rebuild_command_restores_a_lost_index(self):
         make_question("How do glaciers move?")
