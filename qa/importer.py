@@ -265,19 +265,26 @@ class SeedImporter:
         }
         url_by_pk = {pk: url for url, pk in self.questions.items()}
 
-        batch: list[Parsed] = []
-        for parsed in self._parsed(files, known, url_by_pk):
-            self.progress(1)
-            if parsed.error:
-                self.failed_paths.append(parsed.path)
-                self.report.fail(parsed.path, parsed.error)
-                continue
-            batch.append(parsed)
-            if len(batch) >= BATCH_SIZE:
+        # Into an empty (or cut-short) search index, the batches leave the index alone and
+        # it is built once at the end, even when the import is interrupted.
+        self.rebuild_index = not self.dry_run and search_index.needs_rebuild(connection)
+        try:
+            batch: list[Parsed] = []
+            for parsed in self._parsed(files, known, url_by_pk):
+                self.progress(1)
+                if parsed.error:
+                    self.failed_paths.append(parsed.path)
+                    self.report.fail(parsed.path, parsed.error)
+                    continue
+                batch.append(parsed)
+                if len(batch) >= BATCH_SIZE:
+                    self._write(batch)
+                    batch = []
+            if batch:
                 self._write(batch)
-                batch = []
-        if batch:
-            self._write(batch)
+        finally:
+            if self.rebuild_index:
+                search_index.rebuild(connection)
         if self.sync:
             self._sync()
         if not self.dry_run and (self.report.created or self.report.updated or self.report.unpublished):
@@ -377,7 +384,7 @@ class SeedImporter:
                 self.subjects[slug] = subject.pk
         new = [p for p in batch if p.seed.url not in self.questions]
         old = [p for p in batch if p.seed.url in self.questions]
-        with search_index.deferred(connection) as touched:
+        with search_index.deferred(connection, refresh_at_end=not self.rebuild_index) as touched:
             pairs = self._insert_questions(new, now) + self._update_questions(old, now)
             pks = [pk for pk, _ in pairs]
             touched.update(pks)

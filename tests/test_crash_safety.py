@@ -98,3 +98,6 @@ def test_an_import_killed_at_a_random_moment_completes_when_run_again(corpus_dir
     assert again.code == 0, again.err
     assert "failed 0" in again.out
     assert snapshot(crashed_db) == snapshot(clean_db)
+    # The search index, built once at the end of a load into an empty index, is whole too.
+    indexed = "SELECT count(*) FROM qa_search WHERE rowid IN (SELECT id FROM qa_question)"
+    assert query(crashed_db, indexed) == query(clean_db, indexed) == [(2552,)]

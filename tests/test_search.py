@@ -341,6 +341,24 @@ class IndexMaintenanceTests(TestCase):
             q.delete()
         assert indexed_ids() == set()
 
+    def test_an_import_repairs_an_index_left_incomplete_by_an_interrupted_load(self):
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns release spores.")
+            write_seed(Path(tmp), slug="how-do-mosses-spread", answer="Mosses release spores too.")
+            call_command("import_seeds", tmp, "--quiet", stdout=StringIO())
+            assert len(questions(search_questions("spores"))) == 2
+            # A bulk load killed between its batches and its rebuild leaves entries missing.
+            SearchDocument.objects.filter(question__slug="how-do-mosses-spread").delete()
+            assert search_index.needs_rebuild(connection)
+            out = StringIO()
+            call_command("import_seeds", tmp, stdout=out)
+        assert "unchanged 2" in out.getvalue()
+        assert len(questions(search_questions("spores"))) == 2
+        assert not search_index.needs_rebuild(connection)
+
     def test_rebuild_command_restores_a_lost_index(self):
         make_question("How do glaciers move?")
         with connection.cursor() as cursor:
