@@ -21,10 +21,11 @@ from pathlib import Path
 import reversion
 import yaml
 from django.contrib.redirects.models import Redirect
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from qa import caching, search_index
+from qa.bulk import insert_rows
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.redirects import add_redirect, normalise_path, save_redirects
 from qa.rendering import render_markdown
@@ -95,49 +96,6 @@ def title_from_slug(slug: str) -> str:
     """ "history-of-the-world" → "History of the World"."""
     words = slug.split("-")
     return " ".join(w if i and w in SMALL_WORDS else w.capitalize() for i, w in enumerate(words))
-
-
-# Field types whose Python values the database drivers take as they are.
-PLAIN_FIELDS = {
-    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "FloatField",
-    "ForeignKey", "IntegerField", "OneToOneField", "PositiveIntegerField", "SlugField", "TextField",
-}
-
-
-def insert_rows(model, columns: list[str], rows: list[tuple], returning: tuple[str, ...] = ()) -> list[tuple]:
-    """INSERT rows of Python values into a model's table, without the ORM's per-value work.
-
-    Dates, datetimes and JSON go through their field's database preparation. With
-    ``returning``, the inserted rows' values of those columns come back (in no set order).
-    """
-    if not rows:
-        return []
-    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: every attribute of the proxy is a lookup
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    prepare = [
-        (i, fields[c].get_db_prep_save) for i, c in enumerate(columns)
-        if fields[c].get_internal_type() not in PLAIN_FIELDS
-    ]
-    if prepare:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for i, prep in prepare:
-                row[i] = prep(row[i], db)
-    quote = db.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[c].column) for c in columns)}) VALUES "
-    one_row = f"({', '.join(['%s'] * len(columns))})"
-    with db.cursor() as cursor:
-        if not returning:
-            cursor.executemany(head + one_row, rows)
-            return []
-        back = f" RETURNING {', '.join(quote(fields[c].column) for c in returning)}"
-        per_statement = max(1, (db.features.max_query_params or 10_000) // len(columns))
-        returned = []
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            cursor.execute(head + ", ".join([one_row] * len(chunk)) + back, [v for row in chunk for v in row])
-            returned.extend(cursor.fetchall())
-        return returned
 
 
 def collect_seed_files(paths: Iterable[str | os.PathLike]) -> list[Path]:

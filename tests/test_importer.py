@@ -1,4 +1,5 @@
 """import_seeds: idempotent, updates, --sync, bad files, --dry-run, subjects and redirects."""
+import datetime
 import io
 
 import pytest
@@ -6,6 +7,7 @@ from django.contrib.redirects.models import Redirect
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from reversion.models import Version
 
 from qa.models import Question, Subject
@@ -33,7 +35,8 @@ def counts():
 
 
 def test_imports_an_article_with_everything(tmp_path):
-    write_seed(tmp_path, "biology", "what-is-dna", related=[("chemistry", "what-is-an-acid")])
+    write_seed(tmp_path, "biology", "what-is-dna", related=[("chemistry", "what-is-an-acid")], legacy_flag="kept")
+    before = timezone.now()
     code, out, _ = run_import(tmp_path)
     assert code == 0
     assert "created 1, updated 0, unchanged 0, unpublished 0, failed 0" in out
@@ -45,6 +48,12 @@ def test_imports_an_article_with_everything(tmp_path):
     assert "<strong>mitosis</strong>" in question.answer.html
     assert question.seo.page_keywords == "cells, mitosis"
     assert [link.target_url for link in question.related_links.all()] == ["/learn/chemistry/questions/what-is-an-acid"]
+    # Written without the ORM: every column still reads back as the model's own type.
+    assert question.date == datetime.date(2025, 1, 24)
+    assert (question.source_id, question.score, question.no_index, question.publish_at) == (1001, -1.0, False, None)
+    assert question.extra == {"_schema": "default", "subject": "Biology", "file_name": "what-is-dna.md", "legacy_flag": "kept"}
+    assert before <= question.created_at == question.updated_at <= timezone.now()
+    assert len(question.source_hash) == 64 and not question.source_missing
 
 
 def test_second_run_writes_nothing(tmp_path):
