@@ -28,6 +28,12 @@ def _prepared(db, fields, columns, rows):
     return rows
 
 
+def _array_type(field, db) -> str:
+    # Text arrays for character columns: a cast to varchar(n) would silently cut a long value,
+    # where the INSERT's own assignment refuses it ("value too long").
+    return "text" if field.get_internal_type() in ("CharField", "SlugField", "TextField") else field.db_type(db)
+
+
 def insert_rows(model, columns: list[str], rows: list[tuple], returning: tuple[str, ...] = (), using=DEFAULT_DB_ALIAS):
     """INSERT the rows; with ``returning``, give back those columns of every inserted row (in no set order)."""
     if not rows:
@@ -48,7 +54,7 @@ def insert_rows(model, columns: list[str], rows: list[tuple], returning: tuple[s
             return []
         if postgres:
             # One short statement whatever the number of rows: a column of values per parameter.
-            arrays = ", ".join(f"%s::{fields[c].db_type(db)}[]" for c in columns)
+            arrays = ", ".join(f"%s::{_array_type(fields[c], db)}[]" for c in columns)
             cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){back}", [list(c) for c in zip(*rows)])
             return cursor.fetchall()
         one_row = f"({', '.join(['%s'] * len(columns))})"

@@ -228,3 +228,17 @@ def test_imports_the_real_sample(corpus_dir):
     assert not Redirect.objects.filter(new_path__in=Redirect.objects.values("old_path")).exists()
     code, out, _ = run_import(corpus_dir / "learn", "--subjects", corpus_dir / "subjects.yaml")
     assert "created 0, updated 0, unchanged 2552" in out
+
+
+def test_bulk_insert_refuses_a_value_too_long_for_its_column_instead_of_cutting_it():
+    from django.db import DatabaseError, transaction
+
+    from qa.bulk import insert_rows
+
+    subject = Subject.objects.create(slug="biology", title="Biology")
+    row = (subject.pk, "x" * 300, "t", "q", datetime.date(2025, 1, 1), "published", timezone.now(), timezone.now(), {})
+    columns = ["subject_id", "slug", "title", "question", "date", "status", "created_at", "updated_at", "extra"]
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite does not enforce column lengths; the seed parser does (TEXT_LIMITS)")
+    with pytest.raises(DatabaseError, match="too long"), transaction.atomic():
+        insert_rows(Question, columns, [row], returning=("id",))
