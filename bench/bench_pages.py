@@ -13,13 +13,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from wrk_compare import free_port, wait_for  # bench/ is the folder of the running script
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -27,25 +27,6 @@ FIXTURE_ARTICLE = "/learn/computer-science/questions/what-is-big-o-notation"
 CORPUS_ARTICLE = (
     "/learn/accounting-and-finance/questions/how-does-the-capitalization-income-approach-work-in-property-appraisal"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
 
 
 def main():
@@ -91,7 +72,7 @@ def main():
             cwd=ROOT, env=env,
         )  # fmt: skip
         try:
-            wait_until_up(url)
+            wait_for(url)
             result = subprocess.run(
                 [wrk, "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", url],
                 capture_output=True, text=True, check=True,

@@ -126,6 +126,27 @@ def parse_query(raw) -> ParsedQuery:
 # -- Backends -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class QuerySyntax:
+    """How a backend's full-text query language writes words, prefixes, "any of" and "all of"."""
+
+    quote: str
+    prefix: str
+    any_of: str
+    all_of: str
+
+    def write(self, query: ParsedQuery, all_terms: bool) -> str:
+        """Each term (or one of its alternative forms), all of them or any of them."""
+        groups = []
+        for term in query.terms:
+            options = [
+                f"{self.quote}{term.word}{self.quote}" + (self.prefix if term.prefix else ""),
+                *(f"{self.quote}{a}{self.quote}" for a in term.alternatives),
+            ]
+            groups.append(f"({self.any_of.join(options)})" if len(options) > 1 else options[0])
+        return (self.all_of if all_terms else self.any_of).join(groups)
+
+
 class Fts5Match(Lookup):
     """``document MATCH <fts5 query>``, on the FTS5 table's hidden whole-row column."""
 
@@ -144,18 +165,12 @@ DOCUMENT = "search_document__document"  # from Question to its index entry
 
 
 class Fts5Backend:
-    @staticmethod
-    def expression(query: ParsedQuery, all_terms: bool) -> str:
-        # Each word is letters and digits only, so inside double quotes it is a plain string to FTS5.
-        groups = []
-        for term in query.terms:
-            options = [f'"{term.word}"' + ("*" if term.prefix else ""), *(f'"{a}"' for a in term.alternatives)]
-            groups.append(f"({' OR '.join(options)})" if len(options) > 1 else options[0])
-        return (" AND " if all_terms else " OR ").join(groups)
+    # Each word is letters and digits only, so inside double quotes it is a plain string to FTS5.
+    SYNTAX = QuerySyntax(quote='"', prefix="*", any_of=" OR ", all_of=" AND ")
 
     def ids(self, query, all_terms):
         """A subquery of the matching question ids."""
-        entries = SearchDocument.objects.filter(document__fts5_match=self.expression(query, all_terms))
+        entries = SearchDocument.objects.filter(document__fts5_match=self.SYNTAX.write(query, all_terms))
         return entries.values("question_id")
 
     def segments(self, queryset, query, all_terms):
@@ -164,7 +179,7 @@ class Fts5Backend:
 
     def ranked(self, queryset, query, all_terms):
         """``queryset`` joined to its matching index entries, with ``search_rank`` (higher is better)."""
-        matched = queryset.filter(**{f"{DOCUMENT}__fts5_match": self.expression(query, all_terms)})
+        matched = queryset.filter(**{f"{DOCUMENT}__fts5_match": self.SYNTAX.write(query, all_terms)})
         # bm25() is lower for better matches, and needs the MATCH in the same query.
         weights = [Value(p.bm25_weight) for p in search_index.PARTS]
         rank = Func(
@@ -182,18 +197,12 @@ class PostgresBackend:
     ]
     HEAD = "search_document__head"  # the ranked parts; see qa/search_index.py
 
-    @staticmethod
-    def tsquery(query: ParsedQuery, all_terms: bool) -> str:
-        # Quoted lexemes: to_tsquery() stems each and drops any that normalise to nothing.
-        groups = []
-        for term in query.terms:
-            options = [f"'{term.word}'" + (":*" if term.prefix else ""), *(f"'{a}'" for a in term.alternatives)]
-            groups.append(f"({' | '.join(options)})" if len(options) > 1 else options[0])
-        return (" & " if all_terms else " | ").join(groups)
+    # Quoted lexemes: to_tsquery() stems each and drops any that normalise to nothing.
+    SYNTAX = QuerySyntax(quote="'", prefix=":*", any_of=" | ", all_of=" & ")
 
     def ids(self, query, all_terms, function="matches"):
         """A subquery of the matching question ids: in the whole text, or in the ``head_matches``."""
-        return RawSQL(f"SELECT * FROM {search_index.TABLE}_{function}(%s)", [self.tsquery(query, all_terms)])
+        return RawSQL(f"SELECT * FROM {search_index.TABLE}_{function}(%s)", [self.SYNTAX.write(query, all_terms)])
 
     def segments(self, queryset, query, all_terms):
         """Articles with the words in their question, keywords or description, by rank; then the
@@ -202,7 +211,7 @@ class PostgresBackend:
         Two reads rather than one ordering: a common word is in half the answers, and ranking
         every one of those would cost ten times what the page needs.
         """
-        search_query = SearchQuery(self.tsquery(query, all_terms), search_type="raw", config=search_index.PG_CONFIG)
+        search_query = SearchQuery(self.SYNTAX.write(query, all_terms), search_type="raw", config=search_index.PG_CONFIG)
         in_head = self.ids(query, all_terms, function="head_matches")
         ranked = queryset.filter(pk__in=in_head).annotate(
             search_rank=SearchRank(F(self.HEAD), search_query, weights=self.WEIGHTS)
