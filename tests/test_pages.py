@@ -161,8 +161,8 @@ def test_related_link_with_the_slug_under_two_other_subjects_is_not_shown(client
 
 # -- Reader visibility ----------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize(
+# Articles readers must not see: a draft, an unpublished one, one scheduled for tomorrow.
+NOT_PUBLISHED = pytest.mark.parametrize(
     "fields",
     [
         {"status": Question.Status.DRAFT},
@@ -171,6 +171,10 @@ def test_related_link_with_the_slug_under_two_other_subjects_is_not_shown(client
     ],
     ids=["draft", "unpublished", "scheduled"],
 )
+
+
+
+@NOT_PUBLISHED
 def test_readers_get_404_for_articles_that_are_not_published(client, biology, fields):
     make_question(biology, "hidden", **fields)
 
@@ -204,15 +208,7 @@ def test_500_page_renders_without_a_request_context():
 # -- Staff preview ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"status": Question.Status.DRAFT},
-        {"status": Question.Status.UNPUBLISHED},
-        {"status": Question.Status.PUBLISHED, "publish_at": timezone.now() + datetime.timedelta(days=1)},
-    ],
-    ids=["draft", "unpublished", "scheduled"],
-)
+@NOT_PUBLISHED
 def test_editor_previews_unpublished_article_with_banner_and_no_caching(client, biology, editor, fields):
     make_question(biology, "hidden", question="Hidden question?", **fields)
 
