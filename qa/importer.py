@@ -5,6 +5,10 @@ The declared url is an article's identity. A file whose bytes hash to a stored
 rendering run in worker processes; writes go in batches, each in one
 transaction, so an interrupted import leaves whole articles only and a re-run
 completes it. A bad file is reported and skipped; the rest of the batch lands.
+
+Each batch holds the search index's triggers back and indexes its articles once at its end;
+into an empty index (a first load) the whole index is built once, after the last batch
+(qa.search_index.deferred and needs_rebuild).
 """
 import csv
 import ctypes
