@@ -69,3 +69,39 @@ def insert_rows(model, columns: list[str], rows: list[tuple], returning: tuple[s
             cursor.execute(f"INSERT INTO {table} ({names}) VALUES {values}{back}", [v for row in chunk for v in row])
             returned.extend(cursor.fetchall())
         return returned
+
+
+def update_rows(model, columns: list[str], rows: list[tuple], using=DEFAULT_DB_ALIAS) -> None:
+    """UPDATE rows by primary key: each row holds the values of ``columns``, then the key."""
+    if not rows:
+        return
+    db = connections[using]
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    pk = model._meta.pk
+    fields[pk.attname] = pk
+    rows = _prepared(db, fields, [*columns, pk.attname], rows)
+    quote = db.ops.quote_name
+    assignments = ", ".join(f"{quote(fields[c].column)} = %s" for c in columns)
+    with db.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s", rows
+        )
+
+
+def delete_rows(model, column: str, values, using=DEFAULT_DB_ALIAS) -> None:
+    """DELETE the rows whose ``column`` is one of ``values``: no ORM collector, no signals.
+
+    For tables nothing else points to; the caller invalidates what depends on them.
+    """
+    values = list(values)
+    db = connections[using]
+    quote = db.ops.quote_name
+    field = model._meta.get_field(column)
+    per_statement = db.features.max_query_params or 10_000
+    with db.cursor() as cursor:
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            cursor.execute(
+                f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote(field.column)} IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )

@@ -29,7 +29,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from qa import caching, search_index
-from qa.bulk import insert_rows
+from qa.bulk import delete_rows, insert_rows, update_rows
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.redirects import add_redirect, normalise_path, save_redirects
 from qa.rendering import render_markdown
@@ -385,16 +385,19 @@ class SeedImporter:
         return [(pk_of[self.subjects[p.seed.subject_slug], p.seed.slug], p) for p in new]
 
     def _update_questions(self, old: list[Parsed], now) -> list[tuple[int, Parsed]]:
-        updated = [Question(pk=self.questions[p.seed.url], **self._question_values(p, now)) for p in old]
+        pks = [self.questions[p.seed.url] for p in old]
         # An article that comes back after a --sync unpublished it is published again.
-        returning = [q.pk for q in updated if self._was_missing(q.pk)]
-        Question.objects.bulk_update(updated, QUESTION_FIELDS)
+        returning = [pk for pk in pks if self._was_missing(pk)]
+        rows = []
+        for pk, parsed in zip(pks, old, strict=True):
+            values = self._question_values(parsed, now)
+            rows.append((*map(values.get, QUESTION_FIELDS), pk))
+        update_rows(Question, QUESTION_FIELDS, rows)
         if returning:
             Question.objects.filter(pk__in=returning).update(status=Question.Status.PUBLISHED)
-        pks = [q.pk for q in updated]
-        Answer.objects.filter(question_id__in=pks).delete()
-        SEO.objects.filter(question_id__in=pks).delete()
-        RelatedArticle.objects.filter(question_id__in=pks).delete()
+        # Replaced whole below; the pages are invalidated once, at the end of the import.
+        for model in (Answer, SEO, RelatedArticle):
+            delete_rows(model, "question", pks)
         return list(zip(pks, old, strict=True))
 
     def _was_missing(self, pk):
