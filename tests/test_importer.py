@@ -242,3 +242,17 @@ def test_bulk_insert_refuses_a_value_too_long_for_its_column_instead_of_cutting_
         pytest.skip("SQLite does not enforce column lengths; the seed parser does (TEXT_LIMITS)")
     with pytest.raises(DatabaseError, match="too long"), transaction.atomic():
         insert_rows(Question, columns, [row], returning=("id",))
+
+
+def test_changed_files_of_one_import_share_one_revision_with_each_article_whole(tmp_path):
+    for slug in ("what-is-dna", "what-is-rna"):
+        write_seed(tmp_path, "biology", slug, related=[("biology", "a")])
+    run_import(tmp_path)
+    for slug in ("what-is-dna", "what-is-rna"):
+        write_seed(tmp_path, "biology", slug, answer="Changed.", related=[("biology", "b")])
+    code, out, _ = run_import(tmp_path)
+    assert "updated 2" in out
+    revisions = {Version.objects.get_for_object(q).get().revision_id for q in Question.objects.all()}
+    assert len(revisions) == 1
+    kept = sorted(Version.objects.filter(revision_id=revisions.pop()).values_list("content_type__model", flat=True))
+    assert kept == ["answer", "answer", "question", "question", "relatedarticle", "relatedarticle", "seo", "seo"]
