@@ -4,7 +4,8 @@ Builds the corpus by copying the real sample (../shared/corpus/learn) under new 
 
     .venv/bin/python bench/bench_import.py [--files 36000] [--postgres URL]
 
-With --postgres, the same two runs also go into that PostgreSQL database, which is
+Three runs: into an empty database, again with nothing changed, and with every file
+changed (one front-matter line). With --postgres, the same runs also go into that PostgreSQL database, which is
 dropped and created empty first (for example postgres://postgres@127.0.0.1:5432/qt_bench_import).
 """
 import argparse
@@ -67,6 +68,20 @@ def bench(label: str, database_url: str, seeds: Path) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     print(f"{label}, first import: {timed_import(env, seeds)}", flush=True)
     print(f"{label}, re-run, nothing changed: {timed_import(env, seeds)}", flush=True)
+    changed = touch_every_file(seeds)
+    print(f"{label}, every file changed: {timed_import(env, changed)}", flush=True)
+
+
+def touch_every_file(seeds: Path) -> Path:
+    """A copy of the corpus with one front-matter line changed in every file (a site-wide re-export)."""
+    changed = seeds.with_name("seeds-changed")
+    if not changed.exists():
+        for source in seeds.rglob("*.md"):
+            out = changed / source.relative_to(seeds)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = source.read_text("utf-8")
+            out.write_text(re.sub(r"^author: .*$", "author: QuickTakes Team", text, count=1, flags=re.M), "utf-8")
+    return changed
 
 
 def main():
