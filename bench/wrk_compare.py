@@ -475,7 +475,12 @@ core's capacity as 1000 / ms:
 {chr(10).join(dict.fromkeys(r.command for r in bench.results))}
 ```
 """
-    args.output.write_text(text)
+    # The serving section comes first and is replaced; the sections other benchmarks append stay.
+    kept = ""
+    if args.output.exists():
+        later = re.search(r"^## (?!Command lines)", args.output.read_text(), flags=re.M)
+        kept = "\n" + args.output.read_text()[later.start():] if later else ""
+    args.output.write_text(text + kept)
 
 
 if __name__ == "__main__":
