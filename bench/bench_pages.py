@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from wrk_compare import free_port, wait_for  # bench/ is the folder of the running script
