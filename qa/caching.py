@@ -85,8 +85,9 @@ def _bump(expected_version=None) -> None:
     if expected_version is not None:
         # Several workers may notice the same publication time: only the first one bumps.
         rows = rows.filter(version=expected_version)
-    if not rows.update(version=F("version") + 1, changed_at=now, next_publish_at=_next_publication(now)):
-        ContentVersion.objects.get_or_create(pk=1, defaults={"next_publish_at": _next_publication(now)})
+    next_at = _next_publication(now)
+    if not rows.update(version=F("version") + 1, changed_at=now, next_publish_at=next_at):
+        ContentVersion.objects.get_or_create(pk=1, defaults={"next_publish_at": next_at})
     # Forget now, and again once the bump is committed: a request served by another thread in
     # between would have read, and remembered, the version from before it.
     forget_version()

@@ -31,7 +31,7 @@ from django.utils import timezone
 from qa import caching, search_index
 from qa.bulk import delete_rows, insert_rows, update_rows
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
-from qa.redirects import add_redirect, normalise_path, save_redirects
+from qa.redirects import add_redirects, normalise_path, save_redirects
 from qa.rendering import render_markdown
 from qa.seeds import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
 
@@ -189,7 +189,7 @@ class SeedImporter:
             raise ImportInputError(f"{path}: cannot read redirects: {exc}") from None
         if rows and [c.strip().lower() for c in rows[0][:2]] == ["old_path", "new_path"]:
             rows = rows[1:]
-        live = {q.path for q in Question.objects.published().select_related("subject")}
+        live = None  # the published articles' paths, read only if the CSV has a conflict
         targets: dict[str, str] = {}
         for number, row in enumerate(rows, start=2):
             if len(row) < 2 or not row[0].strip() or not row[1].strip():
@@ -200,6 +200,11 @@ class SeedImporter:
                 continue
             # Where the CSV names two targets for one old URL, a live article wins.
             if old in targets and targets[old] != new:
+                if live is None:
+                    live = {
+                        f"/learn/{s}/questions/{slug}"
+                        for s, slug in Question.objects.published().values_list("subject__slug", "slug")
+                    }
                 keep = new if (new in live and targets[old] not in live) else targets[old]
                 self.report.warnings.append(f"{path}:{number}: {old} has two targets; keeping {keep}")
                 new = keep
@@ -213,18 +218,15 @@ class SeedImporter:
     def run(self, files: list[Path]) -> ImportReport:
         """Import the given seed files (see :func:`collect_seed_files`)."""
         started = time.monotonic()
-        known = {
-            digest: (pk, missing)
-            for pk, digest, missing in Question.objects.values_list("pk", "source_hash", "source_missing")
-        }
+        rows = list(
+            Question.objects.order_by().values_list("pk", "source_hash", "source_missing", "subject__slug", "slug")
+        )
+        known = {digest: (pk, missing) for pk, digest, missing, _, _ in rows}
+        self.questions = {f"/learn/{s}/questions/{slug}": pk for pk, _, _, s, slug in rows}
+        self.missing = {pk for pk, _, missing, _, _ in rows if missing}
         self.paths_by_url: dict[str, Path] = {}
-        self.seen_urls: set[str] = set()
         self.failed_paths: list[Path] = []
         self.subjects = dict(Subject.objects.values_list("slug", "pk"))
-        self.questions = {
-            f"/learn/{s}/questions/{slug}": pk
-            for pk, s, slug in Question.objects.values_list("pk", "subject__slug", "slug")
-        }
         url_by_pk = {pk: url for url, pk in self.questions.items()}
 
         # Into an empty (or cut-short) search index, the batches leave the index alone and
@@ -296,27 +298,26 @@ class SeedImporter:
             hit = known.get(digest)
             if hit and not hit[1]:
                 self.progress(1)
-                url = url_by_pk[hit[0]]
-                if url in self.paths_by_url:
-                    self.report.fail(path, f"repeats the url {url} of {self.paths_by_url[url]}")
-                else:
-                    self.paths_by_url[url] = path
-                    self.seen_urls.add(url)
+                if self._claim(path, url_by_pk[hit[0]]):
                     self.report.unchanged += 1
                 continue
             work.append((path, digest, data))
         return work
 
+    def _claim(self, path: Path, url: str) -> bool:
+        """Take ``url`` for ``path``; a second file declaring it in this run fails."""
+        if url in self.paths_by_url:
+            self.report.fail(path, f"repeats the url {url} of {self.paths_by_url[url]}")
+            return False
+        self.paths_by_url[url] = path
+        return True
+
     def _write(self, batch: list[Parsed]) -> None:
         accepted = []
         for parsed in batch:
-            url = parsed.seed.url
-            if url in self.paths_by_url:
+            if not self._claim(parsed.path, parsed.seed.url):
                 self.failed_paths.append(parsed.path)
-                self.report.fail(parsed.path, f"repeats the url {url} of {self.paths_by_url[url]}")
                 continue
-            self.paths_by_url[url] = parsed.path
-            self.seen_urls.add(url)
             accepted.append(parsed)
         if self.dry_run:
             for parsed in accepted:
@@ -387,7 +388,7 @@ class SeedImporter:
     def _update_questions(self, old: list[Parsed], now) -> list[tuple[int, Parsed]]:
         pks = [self.questions[p.seed.url] for p in old]
         # An article that comes back after a --sync unpublished it is published again.
-        returning = [pk for pk in pks if self._was_missing(pk)]
+        returning = [pk for pk in pks if pk in self.missing]
         rows = []
         for pk, parsed in zip(pks, old, strict=True):
             values = self._question_values(parsed, now)
@@ -399,11 +400,6 @@ class SeedImporter:
         for model in (Answer, SEO, RelatedArticle):
             delete_rows(model, "question", pks)
         return list(zip(pks, old, strict=True))
-
-    def _was_missing(self, pk):
-        if not hasattr(self, "_missing"):
-            self._missing = set(Question.objects.filter(source_missing=True).values_list("pk", flat=True))
-        return pk in self._missing
 
     @staticmethod
     def _question_values(parsed: Parsed, now) -> dict:
@@ -442,7 +438,7 @@ class SeedImporter:
 
     def _sync(self) -> None:
         """Unpublish what the files no longer hold, and redirect articles that moved subject."""
-        protected = set(self.seen_urls)
+        protected = set(self.paths_by_url)
         for path in self.failed_paths:
             # A broken file still exists: never unpublish the article it most likely holds.
             protected.add(f"/learn/{path.parent.name}/questions/{path.stem}")
@@ -466,8 +462,10 @@ class SeedImporter:
                 slug__in=moved.values("slug"), source_id__in=moved.values("source_id")
             ).select_related("subject")
         }
+        moves = {}
         for old in moved:
             new = current.get((old.slug, old.source_id))
             if new is not None and new.subject_id != old.subject_id and (old.path, new.path) not in existing:
-                add_redirect(old.path, new.path)
-                self.report.redirects += 1
+                moves[old.path] = new.path
+        add_redirects(moves)
+        self.report.redirects += len(moves)

@@ -61,8 +61,7 @@ def add_redirect(old_path: str, new_path: str, site_id: int | None = None) -> Re
     old_path, new_path = normalise_path(old_path), normalise_path(new_path)
     if old_path == new_path:
         return None
-    Redirect.objects.filter(site_id=site_id, old_path=new_path).delete()
-    save_redirects({old_path: new_path}, site_id)
+    add_redirects({old_path: new_path}, site_id)
     return Redirect.objects.get(site_id=site_id, old_path=old_path)
 
 

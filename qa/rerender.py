@@ -2,8 +2,9 @@
 import time
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from qa.bulk import update_rows
 from qa.caching import invalidate_pages
 from qa.models import Answer
 from qa.rendering import render_markdown
@@ -26,19 +27,6 @@ class RerenderReport:
     @property
     def per_cpu_second(self) -> float:
         return self.rendered / self.cpu_seconds if self.cpu_seconds else 0.0
-
-
-def _write_html(rows: list[tuple[str, int]]) -> None:
-    """Store (html, pk) pairs in one transaction.
-
-    One executemany UPDATE rather than bulk_update(): building bulk_update's CASE WHEN
-    expression costs about eight times the CPU, a fifth of the whole run.
-    """
-    table = connection.ops.quote_name(Answer._meta.db_table)
-    html_column = connection.ops.quote_name(Answer._meta.get_field("html").column)
-    pk_column = connection.ops.quote_name(Answer._meta.pk.column)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {html_column} = %s WHERE {pk_column} = %s", rows)
 
 
 def rerender_answers(batch_size: int = BATCH_SIZE, dry_run: bool = False) -> RerenderReport:
@@ -65,7 +53,9 @@ def rerender_answers(batch_size: int = BATCH_SIZE, dry_run: bool = False) -> Rer
             if html != old_html:
                 changed.append((html, pk))
         if changed and not dry_run:
-            _write_html(changed)
+            with transaction.atomic():
+                # One executemany UPDATE: bulk_update()'s CASE WHEN costs about eight times the CPU.
+                update_rows(Answer, ["html"], changed)
         report.rendered += len(batch)
         report.changed += len(changed)
     report.seconds = time.perf_counter() - started
