@@ -152,7 +152,6 @@ class QuestionAdmin(VersionAdmin):
     list_filter = ["subject", "status", "no_index", "date"]
     search_fields = ["question", "title", "seo__page_keywords"]
     search_help_text = "Searches the question, the title, the SEO keywords and the answer, like the site's search."
-    list_select_related = ["subject"]
     list_per_page = 50
     show_full_result_count = False  # no second COUNT over the whole table
     paginator = CachedCountPaginator

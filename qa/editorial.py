@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa import caching
-from qa.models import Question, Subject
-from qa.redirects import add_redirect, add_redirects, normalise_path, save_redirects
+from qa.models import Question, Subject, published_q
+from qa.redirects import add_redirect, add_redirects
 
 BULK_LOG_PREFIX = "Bulk action: "
 # SQLite allows 32,766 parameters per statement; "select all" can pick all 36,000 articles.
@@ -59,19 +59,9 @@ def redirect_subject_rename(subject: Subject, old_slug: str) -> int:
     if old_slug == subject.slug:
         return 0
     slugs = Question.objects.published().filter(subject=subject).values_list("slug", flat=True)
-    count = add_redirects({question_path(old_slug, s): question_path(subject.slug, s) for s in slugs})
-    # The subject page: looked up by its normalised path (qa.middleware), sent to the new page
-    # with its trailing slash so readers arrive in one hop.
-    old_page = normalise_path(reverse("qa:subject-detail", kwargs={"subject": old_slug}))
-    new_page = subject.get_absolute_url()
-    with transaction.atomic():
-        Redirect.objects.filter(old_path=normalise_path(new_page)).delete()
-        count += save_redirects({old_page: new_page})
-    return count
-
-
-def _live(now):
-    return Q(status=Question.Status.PUBLISHED) & (Q(publish_at__isnull=True) | Q(publish_at__lte=now))
+    moves = {question_path(old_slug, s): question_path(subject.slug, s) for s in slugs}
+    moves[reverse("qa:subject-detail", kwargs={"subject": old_slug})] = subject.get_absolute_url()
+    return add_redirects(moves)
 
 
 def _log(user, queryset, message):
@@ -96,7 +86,7 @@ def publish(queryset, user=None) -> int:
     """Make the selected articles live now (a future publication time is dropped)."""
     now = timezone.now()
     return _bulk_update(
-        queryset, ~_live(now), {"status": Question.Status.PUBLISHED, "publish_at": None}, user, "published"
+        queryset, ~published_q(now), {"status": Question.Status.PUBLISHED, "publish_at": None}, user, "published"
     )
 
 

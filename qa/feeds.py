@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from qa.models import Question, Subject
-from qa.seo import absolute_url, published_datetime, question_description
+from qa.seo import absolute_url, author_name, published_datetime, question_description
 
 FEED_LENGTH = 50
 
@@ -52,7 +52,7 @@ class LatestQuestionsFeed(Feed):
         return item.updated_at
 
     def item_author_name(self, item):
-        return item.author or settings.SITE_NAME
+        return author_name(item)
 
     def item_categories(self, item):
         return [item.subject.title]

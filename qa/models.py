@@ -44,11 +44,15 @@ class Subject(models.Model):
         return reverse("qa:subject-detail", kwargs={"subject": self.slug})
 
 
+def published_q(now) -> Q:
+    """What readers may see: published, and its publication time has come."""
+    return Q(status=Question.Status.PUBLISHED) & (Q(publish_at__isnull=True) | Q(publish_at__lte=now))
+
+
 class QuestionQuerySet(models.QuerySet):
     def published(self, now=None):
-        """What readers may see: published, and its publication time has come."""
-        now = now or timezone.now()
-        return self.filter(Q(publish_at__isnull=True) | Q(publish_at__lte=now), status=Question.Status.PUBLISHED)
+        """What readers may see (:func:`published_q`)."""
+        return self.filter(published_q(now or timezone.now()))
 
     def indexable(self):
         """Published pages that search engines may index."""

@@ -73,12 +73,15 @@ def add_redirects(moves: dict[str, str], site_id: int | None = None) -> int:
     created or changed.
     """
     site_id = site_id or settings.SITE_ID
+    # Old paths are stored normalised (qa.middleware looks them up so); a target is kept as
+    # given, so a subject page's trailing slash takes readers there in one hop.
     targets = {}
     for old, new in moves.items():
-        old, new = normalise_path(old), normalise_path(new)
-        if old != new:
+        old = normalise_path(old)
+        if old != normalise_path(new):
             targets[old] = new
     if not targets:
         return 0
-    Redirect.objects.filter(site_id=site_id, old_path__in=set(targets.values())).delete()
+    live_again = {normalise_path(new) for new in targets.values()}
+    Redirect.objects.filter(site_id=site_id, old_path__in=live_again).delete()
     return save_redirects(targets, site_id)

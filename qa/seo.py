@@ -120,8 +120,12 @@ def question_description(question: Question) -> str:
     return Truncator(strip_tags(_answer_html(question))).words(DESCRIPTION_WORDS, truncate="…")
 
 
+def author_name(question: Question) -> str:
+    return question.author or settings.SITE_NAME
+
+
 def _author(question: Question) -> dict:
-    name = question.author or settings.SITE_NAME
+    name = author_name(question)
     if name == settings.SITE_NAME:
         return {"@type": "Organization", "name": name, "url": absolute_url("/")}
     return {"@type": "Person", "name": name}
@@ -129,9 +133,12 @@ def _author(question: Question) -> dict:
 
 def question_meta(question: Question) -> PageMeta:
     subject = question.subject
-    canonical = absolute_url(question.path)
+    path = question.path
+    canonical = absolute_url(path)
     description = question_description(question)
     seo = _seo(question)
+    keywords = seo.page_keywords.strip() if seo else ""
+    crumbs = subject_crumbs(subject)
     published = question.date.isoformat()
     modified = question.updated_at.isoformat() if question.updated_at else published
     article = {
@@ -149,14 +156,13 @@ def question_meta(question: Question) -> PageMeta:
         "inLanguage": "en",
         "isAccessibleForFree": True,
     }
-    if seo and seo.page_keywords.strip():
-        article["keywords"] = seo.page_keywords.strip()
-    crumbs = [*subject_crumbs(subject), Crumb(question.question, question.path)]
+    if keywords:
+        article["keywords"] = keywords
     return PageMeta(
         title=question_title(question),
         canonical=canonical,
         description=description,
-        keywords=seo.page_keywords.strip() if seo else "",
+        keywords=keywords,
         noindex=question.no_index or not subject.is_listed or not question.is_published(),
         og_type="article",
         og_title=question.question,
@@ -164,10 +170,10 @@ def question_meta(question: Question) -> PageMeta:
             ("article:published_time", published),
             ("article:modified_time", modified),
             ("article:section", subject.title),
-            ("article:author", question.author or settings.SITE_NAME),
+            ("article:author", author_name(question)),
         ],
-        structured_data=[article, breadcrumb_list(crumbs)],
-        crumbs=subject_crumbs(subject),
+        structured_data=[article, breadcrumb_list([*crumbs, Crumb(question.question, path)])],
+        crumbs=crumbs,
         **subject_feed(subject),
     )
 
@@ -184,13 +190,14 @@ def subject_meta(subject: Subject, page, total: int) -> PageMeta:
         return listing_page_url(path, number)
 
     title = subject.title if page.number == 1 else f"{subject.title} (page {page.number})"
+    crumbs = subject_crumbs(subject)
     return PageMeta(
         title=page_title(title),
         canonical=absolute_url(page_url(page.number)),
         description=f"{total} questions in {subject.title}, each with a clear, short answer.",
         noindex=not subject.is_listed,
-        structured_data=[breadcrumb_list(subject_crumbs(subject))],
-        crumbs=subject_crumbs(subject),
+        structured_data=[breadcrumb_list(crumbs)],
+        crumbs=crumbs,
         prev_url=page_url(page.previous_page_number()) if page.has_previous() else "",
         next_url=page_url(page.next_page_number()) if page.has_next() else "",
         **subject_feed(subject),

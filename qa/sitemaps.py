@@ -37,9 +37,6 @@ class SubjectQuestionsSitemap(SiteURLSitemap):
     def lastmod(self, item):
         return item.updated_at
 
-    def get_latest_lastmod(self):
-        return self.items().aggregate(latest=Max("updated_at"))["latest"]
-
 
 class ListingPagesSitemap(SiteURLSitemap):
     """/learn/ and the first page of each listed subject with indexable articles."""

@@ -104,12 +104,11 @@ def robots_txt(request):
 
 
 @require_safe
+@sitemap_views.x_robots_tag
 def sitemap_index(request):
-    response = TemplateResponse(
+    return TemplateResponse(
         request, "sitemap_index.xml", {"sitemaps": sitemaps.index_items()}, content_type="application/xml"
     )
-    response.headers["X-Robots-Tag"] = "noindex, noodp, noarchive"
-    return response
 
 
 @require_safe

@@ -224,7 +224,6 @@ MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
 # Uploaded images: at most this many bytes (5 MB by default), stored under MEDIA_ROOT/MEDIA_PATH.
 MARKDOWNX_UPLOAD_MAX_SIZE = int(os.environ.get("UPLOAD_MAX_SIZE", 5 * 1024 * 1024))
-MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_MEDIA_PATH = "uploads/"
 
 LOGGING = {
