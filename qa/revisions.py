@@ -11,7 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import reversion
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from reversion.models import Version
 
@@ -51,6 +53,20 @@ def _belongs(version, question_id) -> bool:
     return version._model in (Question, Answer, SEO) and version.object_id == str(question_id)
 
 
+def article_versions(revision, question_id) -> list:
+    """The versions in ``revision`` of one article: its question, answer, SEO and links.
+
+    An import's revision holds a whole batch; the database narrows it to this article's own
+    rows and the links (whose ids are their own), which are then told apart by their question.
+    """
+    question_id = int(question_id)
+    links = ContentType.objects.get_for_model(RelatedArticle)
+    rows = revision.version_set.select_related("content_type").filter(
+        Q(object_id=str(question_id)) | Q(content_type=links)
+    )
+    return [v for v in rows if _belongs(v, question_id)]
+
+
 @transaction.atomic
 def revert_article(revision, question_id, delete=False):
     """Write back one article as ``revision`` holds it, and nothing else it holds.
@@ -60,7 +76,7 @@ def revert_article(revision, question_id, delete=False):
     the version did not have (links added since, an answer or SEO row made since) go.
     """
     question_id = int(question_id)
-    versions = [v for v in revision.version_set.select_related("content_type") if _belongs(v, question_id)]
+    versions = article_versions(revision, question_id)
     if delete:
         kept = {model: {v.object_id for v in versions if v._model is model} for model in (Answer, SEO, RelatedArticle)}
         RelatedArticle.objects.filter(question_id=question_id).exclude(pk__in=kept[RelatedArticle]).delete()
@@ -106,32 +122,25 @@ def article_snapshot(revision, question_id, subjects: dict | None = None) -> dic
     if not subjects:
         rows = Subject.objects.values_list("pk", "title", "slug")
         subjects.update({pk: f"{title} ({slug})" for pk, title, slug in rows})
-    own_id = str(question_id)
     by_model = defaultdict(list)
-    for version in revision.version_set.select_related("content_type"):
+    for version in article_versions(revision, question_id):
         by_model[version._model].append(version)
 
     snapshot = {}
     for version in by_model[Question]:
-        if version.object_id == own_id:
-            data = version.field_dict
-            for name in QUESTION_FIELDS:
-                model_field = Question._meta.get_field(name)
-                snapshot[_label(Question, name)] = _display(
-                    data.get(model_field.attname), model_field, subjects if name == "subject" else None
-                )
+        data = version.field_dict
+        for name in QUESTION_FIELDS:
+            model_field = Question._meta.get_field(name)
+            snapshot[_label(Question, name)] = _display(
+                data.get(model_field.attname), model_field, subjects if name == "subject" else None
+            )
     for version in by_model[Answer]:
-        if version.object_id == own_id:
-            snapshot["Answer"] = version.field_dict["body"]
+        snapshot["Answer"] = version.field_dict["body"]
     for version in by_model[SEO]:
-        if version.object_id == own_id:
-            data = version.field_dict
-            for name in SEO_FIELDS:
-                snapshot[_label(SEO, name)] = data[name] or ""
-    links = sorted(
-        (v.field_dict for v in by_model[RelatedArticle] if v.field_dict["question_id"] == question_id),
-        key=lambda link: link["position"],
-    )
+        data = version.field_dict
+        for name in SEO_FIELDS:
+            snapshot[_label(SEO, name)] = data[name] or ""
+    links = sorted((v.field_dict for v in by_model[RelatedArticle]), key=lambda link: link["position"])
     snapshot["Related articles"] = "\n".join(
         f"{link['position']}. {link['target_url']}" + (f" — {link['target_title']}" if link["target_title"] else "")
         for link in links
