@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "learn"
@@ -51,15 +50,6 @@ def timed_import(env, seeds: Path) -> str:
     wall, after = time.perf_counter() - started, os.times()
     used = (after.children_user - cpu.children_user) + (after.children_system - cpu.children_system)
     return f"{wall:5.1f} s wall, {used:5.1f} s CPU  ({result.stdout.strip()})"
-
-
-def empty_postgres(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def bench(label: str, database_url: str, seeds: Path) -> None:
@@ -98,7 +88,9 @@ def main():
         print(f"{count} files on {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
         bench("SQLite (empty)", f"sqlite:///{tmp / 'bench.sqlite3'}", seeds)
         if args.postgres:
-            empty_postgres(args.postgres)
+            from wrk_compare import recreate_postgres  # bench/ is the running script's folder
+
+            recreate_postgres(args.postgres)
             bench("PostgreSQL (empty)", args.postgres, seeds)
 
 

@@ -42,10 +42,7 @@ def main():
     answers = load_answers()
     bare = MarkdownIt("commonmark", {"html": False}).enable("table")
 
-    started = time.process_time()
-    for answer in answers:
-        render_markdown(answer)
-    print(f"first pass (cold formula cache): {len(answers) / (time.process_time() - started):,.0f} answers/s")
+    print(f"first pass (cold formula cache): {rate(render_markdown, answers):,.0f} answers/s")
 
     pipeline, baseline = [], []
     for _ in range(args.repeat):
