@@ -112,8 +112,9 @@ class Page(HTMLParser):
     def link(self, rel):
         return next((href for r, href in self.links if r == rel), None)
 
-    def hrefs(self):
-        return [href for href, _, _ in self.anchors]
+    def hrefs(self, css_class=None):
+        """The links' targets, or only those of links with this class."""
+        return [href for href, _, attrs in self.anchors if css_class is None or attrs.get("class") == css_class]
 
     def structured(self, type_):
         return next(data for data in self.json_ld if data.get("@type") == type_)

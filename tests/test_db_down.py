@@ -1,5 +1,4 @@
 """With the database down readers get a 503 page in the site's look, and the site recovers by itself."""
-import socket
 from contextlib import contextmanager
 from unittest import mock
 
@@ -7,7 +6,7 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.test import Client
 
-from tests.factories_prod import ARTICLE, make_article
+from tests.factories_prod import ARTICLE, free_port, make_article
 
 
 @contextmanager
@@ -61,12 +60,6 @@ def test_a_database_error_outside_the_view_also_gives_the_503_page():
     assert client.get("/no-such-page/").status_code == 404
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # free once closed: nothing listens there
-
-
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_server_gone_and_back(client):
     """A real refused connection, not a mock: the server 'moves' to a closed port and back."""
@@ -75,7 +68,7 @@ def test_postgresql_server_gone_and_back(client):
     make_article()
     real_port = connection.settings_dict["PORT"]
     connection.close()
-    connection.settings_dict["PORT"] = closed_port()
+    connection.settings_dict["PORT"] = free_port()  # nothing listens there
     try:
         assert_is_the_503_page(client.get(ARTICLE))
     finally:

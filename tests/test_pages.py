@@ -311,7 +311,7 @@ def big_subject(biology):
 
 
 def question_links(response):
-    return [href for href, _, attrs in page_of(response).anchors if attrs.get("class") == "card__link"]
+    return page_of(response).hrefs("card__link")
 
 
 def test_subject_page_lists_20_newest_questions_and_the_total(client, big_subject):

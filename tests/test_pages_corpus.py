@@ -35,7 +35,7 @@ class Rendered:
 
 
 def related_hrefs(page: Page) -> list[str]:
-    return [href for href, _, attrs in page.anchors if attrs.get("class") == "card__link"]
+    return page.hrefs("card__link")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.factories_prod import ARTICLE, PRODUCTION_CLEAN, ROOT, make_article, production_env
+from tests.factories_prod import ARTICLE, PRODUCTION_CLEAN, ROOT, free_port, make_article, production_env
 
 
 def test_collectstatic_writes_hashed_compressed_files(tmp_path):
@@ -97,14 +97,6 @@ def nginx(tmp_path, live_server, settings):
     finally:
         process.send_signal(signal.SIGQUIT)
         process.wait(timeout=10)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port, process):
