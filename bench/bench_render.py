@@ -1,4 +1,4 @@
-"""Rendering benchmark: every answer of the real sample through qa.rendering.render_markdown.
+"""Rendering benchmark: every answer of the real sample through qa.rendering.markdown.render_markdown.
 
 Prints answers/s for the whole pipeline and, for scale on a busy machine, for bare
 markdown-it (CommonMark + tables, no math, highlighting, anchors or sanitising) on the
@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT))
 
 from markdown_it import MarkdownIt  # noqa: E402
 
-from qa.mathml import latex_to_mathml  # noqa: E402
-from qa.rendering import render_markdown  # noqa: E402
-from qa.seeds import parse_seed  # noqa: E402
+from qa.rendering.mathml import latex_to_mathml  # noqa: E402
+from qa.rendering.markdown import render_markdown  # noqa: E402
+from qa.imports.seedfile import parse_seed  # noqa: E402
 
 
 def load_answers() -> list[str]:

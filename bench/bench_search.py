@@ -55,8 +55,8 @@ def prepare(env, articles: int, seeds: Path) -> None:
 
 def realistic_queries(count=QUERIES, seed=5) -> list[str]:
     """Parts of real questions, single words and keyword pairs, drawn from the sample."""
-    from qa.search import STOPWORDS
-    from qa.seeds import parse_seed
+    from qa.search.query import STOPWORDS
+    from qa.imports.seedfile import parse_seed
 
     seeds = [parse_seed(p.read_bytes()) for p in sorted(CORPUS.glob("*/*.md"))]
     rng = random.Random(seed)
@@ -85,7 +85,7 @@ def measure() -> None:
     from django.core.paginator import Paginator
     from django.db import connection
 
-    from qa.search import search_questions
+    from qa.search.query import search_questions
 
     def run(query):
         results = search_questions(query)

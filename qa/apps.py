@@ -8,14 +8,15 @@ class QaConfig(AppConfig):
     verbose_name = "Questions and answers"
 
     def ready(self):
-        from qa import caching, errors
+        from qa.admin import articles  # noqa: F401  (registers the ModelAdmins)
+        from qa.serving import page_cache, unavailable
 
-        caching.connect_signals()
-        errors.connect_signals()
+        page_cache.connect_signals()
+        unavailable.connect_signals()
 
 
 class QaAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with QuickTakes CMS as the default site (see INSTALLED_APPS)."""
 
     default = False
-    default_site = "qa.admin_site.QuickTakesAdminSite"
+    default_site = "qa.admin.site.QuickTakesAdminSite"

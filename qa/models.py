@@ -148,7 +148,7 @@ class Answer(models.Model):
         return f"Answer to {self.question_id}"
 
     def save(self, *args, **kwargs):
-        from qa.rendering import render_markdown
+        from qa.rendering.markdown import render_markdown
 
         self.html = render_markdown(self.body)
         super().save(*args, **kwargs)
@@ -204,7 +204,7 @@ def _fresh_version():
 
 
 class ContentVersion(models.Model):
-    """One row: bumped whenever anything a reader page shows changes (see qa.caching).
+    """One row: bumped whenever anything a reader page shows changes (see qa.serving.page_cache).
 
     It lives in the database, not the cache, so every worker process and every app server sees the
     same value, and it changes in the same transaction as the content it stands for.
@@ -226,8 +226,8 @@ class ContentVersion(models.Model):
 class SearchDocument(models.Model):
     """A question's entry in the full-text index. Written only by database triggers.
 
-    Migration 0002 creates the table per database (qa/search_index.py): FTS5 on SQLite,
-    text with a GIN-indexed tsvector on PostgreSQL. Queries go through qa/search.py.
+    Migration 0002 creates the table per database (qa/search/index.py): FTS5 on SQLite,
+    text with a GIN-indexed tsvector on PostgreSQL. Queries go through qa/search/query.py.
     """
 
     question = models.OneToOneField(

@@ -73,7 +73,7 @@ def add_redirects(moves: dict[str, str], site_id: int | None = None) -> int:
     created or changed.
     """
     site_id = site_id or settings.SITE_ID
-    # Old paths are stored normalised (qa.middleware looks them up so); a target is kept as
+    # Old paths are stored normalised (qa.serving.moved looks them up so); a target is kept as
     # given, so a subject page's trailing slash takes readers there in one hop.
     targets = {}
     for old, new in moves.items():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from qa.models import Question
-from qa.seeds import URL_PATTERN
+from qa.imports.seedfile import URL_PATTERN
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from qa import feeds, search_views, views
+from qa import feeds
+
+from qa import views
 
 app_name = "qa"
 
@@ -20,5 +22,5 @@ urlpatterns = [
     path("sitemap.xml", views.sitemap_index, name="sitemap-index"),
     path("sitemap-pages.xml", views.sitemap_pages, name="sitemap-pages"),
     path("sitemaps/<slug:subject>.xml", views.sitemap_subject, name="sitemap-subject"),
-    path("search", search_views.search, name="search"),
+    path("search", views.search, name="search"),
 ]

@@ -1,4 +1,4 @@
-"""Reader pages: /learn, a subject's questions, an article. Readers see Question.objects.published()."""
+"""Reader pages: /learn, a subject's questions, an article, search. Readers see Question.objects.published()."""
 from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import InvalidPage, Paginator
@@ -10,11 +10,15 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from qa import seo, sitemaps
+from qa import seo
+
+from qa import sitemaps
 from qa.models import Question, Subject
 from qa.related import resolve_links
+from qa.search.query import search_questions
 
 QUESTIONS_PER_PAGE = 20
+RESULTS_PER_PAGE = 20
 
 
 def can_preview(request) -> bool:
@@ -98,7 +102,7 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-# The sitemaps (up to 50,000 URLs a file) are cached whole by qa.caching.PageCacheMiddleware, like
+# The sitemaps (up to 50,000 URLs a file) are cached whole by qa.serving.page_cache.PageCacheMiddleware, like
 # every reader page: keyed on the content version, so an import or an edit shows at once. A
 # cache_page here would set Cache-Control, which makes that middleware pass the response by.
 
@@ -122,3 +126,28 @@ def sitemap_subject(request, subject):
     if sitemap is None:
         raise Http404("No sitemap for this subject.")
     return sitemap_views.sitemap(request, {subject: sitemap}, section=subject)
+
+
+def search(request):
+    """/search?q=…&subject=…&page=N."""
+    subjects = list(Subject.objects.filter(is_listed=True))
+    subject = request.GET.get("subject", "")
+    if subject not in {s.slug for s in subjects}:
+        subject = ""  # an unknown or unlisted subject filters nothing
+    results = search_questions(request.GET.get("q", ""), subject=subject or None)
+    context = {
+        "query": results.query, "subjects": subjects, "subject": subject,
+        "all_terms": results.all_terms, "more_than_shown": results.more_than_shown,
+        "meta": seo.search_meta(results.query.text),
+    }
+    if results.query.terms:
+        try:
+            page = Paginator(results, RESULTS_PER_PAGE).page(request.GET.get("page") or 1)
+        except InvalidPage:
+            raise Http404("No such page of results.") from None
+        context["page_obj"] = page
+        context["hits"] = [
+            {"question": q, "title": results.highlight(q.question), "snippet": results.snippet(q)}
+            for q in page.object_list
+        ]
+    return render(request, "qa/search.html", context)

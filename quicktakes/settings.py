@@ -61,19 +61,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "qa.security.ContentSecurityPolicyMiddleware",
+    "qa.serving.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the page cache, so a cached page is still served while the database is away.
-    "qa.errors.DatabaseUnavailableMiddleware",
+    "qa.serving.unavailable.DatabaseUnavailableMiddleware",
     # Before sessions and auth: a cache hit costs neither, and never touches the session.
-    "qa.caching.PageCacheMiddleware",
+    "qa.serving.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "qa.middleware.MovedArticleMiddleware",
+    "qa.serving.moved.MovedArticleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -116,11 +116,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # about a millisecond, a third of an uncached page. A local file needs no health check.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 else:
-    # An unreachable server must fail a request in seconds (a 503, qa/errors.py), not hang it.
+    # An unreachable server must fail a request in seconds (a 503, qa/serving/unavailable.py), not hang it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
 
 # A read replica (PostgreSQL streaming replication) takes the readers' queries; writes and every
-# request of a logged-in editor stay on the primary (qa/db_router.py, docs/scaling.md).
+# request of a logged-in editor stay on the primary (qa/serving/db_router.py, docs/scaling.md).
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
@@ -130,12 +130,12 @@ if DATABASE_REPLICA_URL:
     )
     # The replica has no test database of its own: in tests it is the primary's.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["qa.db_router.PrimaryReplicaRouter"]
-    MIDDLEWARE.insert(MIDDLEWARE.index("qa.errors.DatabaseUnavailableMiddleware"), "qa.db_router.PinPrimaryMiddleware")
+    DATABASE_ROUTERS = ["qa.serving.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("qa.serving.unavailable.DatabaseUnavailableMiddleware"), "qa.serving.db_router.PinPrimaryMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Reader pages are cached here (qa/caching.py). Local memory is per worker process; Redis is shared by
+# Reader pages are cached here (qa/serving/page_cache.py). Local memory is per worker process; Redis is shared by
 # every worker and app server. Invalidation is right either way: it goes through a version in the database.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -217,9 +217,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # The one rendering pipeline also drives the editor's live preview.
-MARKDOWNX_MARKDOWNIFY_FUNCTION = "qa.rendering.render_markdown"
-# The editor's two endpoints (staff only, see qa/editor.py). The widget reads these paths and
-# qa/editor.py builds its URLconf from them, so they cannot drift apart.
+MARKDOWNX_MARKDOWNIFY_FUNCTION = "qa.rendering.markdown.render_markdown"
+# The editor's two endpoints (staff only, see qa/admin/markdownx.py). The widget reads these paths and
+# qa/admin/markdownx.py builds its URLconf from them, so they cannot drift apart.
 MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
 # Uploaded images: at most this many bytes (5 MB by default), stored under MEDIA_ROOT/MEDIA_PATH.
@@ -261,7 +261,7 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 # CSRF_COOKIE_HTTPONLY stays off: the markdownx editor reads the token from the cookie.
 
-# Content-Security-Policy (qa/security.py). Reader pages run no inline script and load nothing
+# Content-Security-Policy (qa/serving/security.py). Reader pages run no inline script and load nothing
 # from other hosts; JSON-LD blocks are data, not script, and need no permission.
 CSP_READERS = {
     "default-src": ["'self'"],
@@ -292,6 +292,6 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Behind N trusted proxies (nginx: 1; a CDN and nginx: 2) the client's address is taken from
-# X-Forwarded-For (qa.security.client_ip); without them, REMOTE_ADDR.
+# X-Forwarded-For (qa.serving.security.client_ip); without them, REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "qa.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "qa.serving.security.client_ip"

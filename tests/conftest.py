@@ -18,13 +18,13 @@ def corpus_dir():
 
 @pytest.fixture(autouse=True)
 def fresh_page_cache():
-    """Every test starts with an empty cache and no remembered content version (qa.caching)."""
+    """Every test starts with an empty cache and no remembered content version (qa.serving.page_cache)."""
     from django.core.cache import cache
 
-    from qa import caching
+    from qa.serving import page_cache
 
     cache.clear()
-    caching.forget_version()
+    page_cache.forget_version()
 
 
 

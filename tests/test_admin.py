@@ -10,7 +10,7 @@ from django.urls import reverse
 from reversion.models import Version
 
 from qa.models import Question, RelatedArticle
-from qa.revisions import IMPORTED_COMMENT
+from qa.admin.history import IMPORTED_COMMENT
 from tests.factories_admin import (
     add_related_rows,
     change_form_data,
@@ -194,7 +194,7 @@ class QuestionChangeTests(AdminTestCase):
         self.assertContains(response, reverse("admin:qa_question_history", args=[self.question.pk]))
 
     def test_saving_rerenders_the_answer_and_readers_see_it_at_once(self):
-        with mock.patch("qa.caching.invalidate_pages") as invalidate:
+        with mock.patch("qa.serving.page_cache.invalidate_pages") as invalidate:
             response = self.post_change(self.question, **{"answer-0-body": "By *meiosis* too."})
         self.assertEqual(response.status_code, 302)
         self.assertTrue(invalidate.called)
@@ -454,7 +454,7 @@ class RolesAndLookTests(TestCase):
 
 class HelperTests(TestCase):
     def test_a_stored_link_finds_its_article_even_after_a_subject_move(self):
-        from qa.admin_forms import article_at
+        from qa.admin.forms import article_at
 
         moved = make_question(make_subject("computer-science"), "what-is-big-o-notation")
         self.assertEqual(article_at("/learn/computer-science/questions/what-is-big-o-notation"), moved)
@@ -463,7 +463,7 @@ class HelperTests(TestCase):
         self.assertIsNone(article_at("https://example.com/"))
 
     def test_line_diff_marks_words_in_edited_lines_and_keeps_new_text_whole(self):
-        from qa.revisions import line_diff
+        from qa.admin.history import line_diff
 
         edited = line_diff("one\ntwo three four\nfive", "one\ntwo 3 four\nfive")
         self.assertEqual(

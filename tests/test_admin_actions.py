@@ -32,7 +32,7 @@ class ActionTestCase(TestCase):
 
     def act(self, action, questions, **extra):
         data = {"action": action, ACTION_CHECKBOX_NAME: [q.pk for q in questions], "index": 0, **extra}
-        with mock.patch("qa.caching.invalidate_pages") as self.invalidate, self.captureOnCommitCallbacks(execute=True):
+        with mock.patch("qa.serving.page_cache.invalidate_pages") as self.invalidate, self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(LIST_URL, data, follow=True)
         self.assertEqual(response.status_code, 200)
         return response

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from qa.models import Question
-from qa.rendering import render_markdown
+from qa.rendering.markdown import render_markdown
 from tests.factories_admin import PASSWORD
 from tests.conftest import requires_chromium
 
@@ -94,7 +94,7 @@ def test_the_editor_previews_with_the_page_styles_and_saving_updates_the_page(pa
     assert page.errors == []
 
 
-@pytest.mark.skipif(not PIPELINE_HAS_MATH, reason="qa.rendering.render_markdown does not render math yet")
+@pytest.mark.skipif(not PIPELINE_HAS_MATH, reason="qa.rendering.markdown.render_markdown does not render math yet")
 def test_a_formula_shows_as_math_in_the_preview_and_on_the_page(page, site):
     _, preview = edit_article(page, site, f"The **product rule** uses a fraction:\n\n{FORMULA}\n", "uses a fraction")
     preview.locator("math mfrac").first.wait_for(timeout=15_000)

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.cache import get_max_age
 
-from qa import caching
+from qa.serving import page_cache
 from qa.models import SEO, ContentVersion, Question, RelatedArticle, Subject
 from tests.factories_prod import ARTICLE, make_article
 from tests.seedfiles import write_seed
@@ -82,7 +82,7 @@ def test_a_broken_cache_only_makes_pages_slower(client, monkeypatch):
 
         set = get
 
-    monkeypatch.setattr(caching, "cache", BrokenCache())
+    monkeypatch.setattr(page_cache, "cache", BrokenCache())
     make_article()
     response = client.get(ARTICLE)
     assert response.status_code == 200
@@ -141,9 +141,9 @@ def test_renaming_a_subject_changes_the_learn_page(client):
 )
 def test_every_content_model_bumps_the_version(change):
     question = make_article()
-    before = caching.current_stamp().version
+    before = page_cache.current_stamp().version
     change(question)
-    assert caching.current_stamp().version > before
+    assert page_cache.current_stamp().version > before
 
 
 def test_queryset_update_shows_after_invalidate_pages(client):
@@ -152,7 +152,7 @@ def test_queryset_update_shows_after_invalidate_pages(client):
     # A queryset update sends no signal: the admin's bulk actions call invalidate_pages() after it.
     Question.objects.filter(slug="how-do-cells-divide").update(question="Why do cells divide?")
     assert "Why do cells divide?" not in client.get(ARTICLE).content.decode()
-    caching.invalidate_pages()
+    page_cache.invalidate_pages()
     assert "Why do cells divide?" in client.get(ARTICLE).content.decode()
 
 
@@ -213,7 +213,7 @@ def test_matching_etag_answers_304(client, hit):
     make_article()
     etag = client.get(ARTICLE)["ETag"]
     if not hit:
-        caching.invalidate_pages()
+        page_cache.invalidate_pages()
     response = client.get(ARTICLE, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
     assert response.content == b""
@@ -229,7 +229,7 @@ def test_if_modified_since_answers_304_until_content_changes(client):
     question.question = "A new heading?"
     question.save()
     ContentVersion.objects.update(changed_at=timezone.now() + dt.timedelta(seconds=2))  # past the 1 s resolution
-    caching.forget_version()
+    page_cache.forget_version()
     assert client.get(ARTICLE, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
 
 
@@ -257,7 +257,7 @@ def test_drafts_are_neither_public_nor_cached(client):
     response = client.get(ARTICLE)
     assert response.status_code == 404
     assert "public" not in cache_control(response)
-    assert caching.current_stamp()  # the draft left nothing behind under any version:
+    assert page_cache.current_stamp()  # the draft left nothing behind under any version:
     assert client.get(ARTICLE).status_code == 404
 
 
@@ -283,12 +283,12 @@ def test_a_view_that_sets_its_own_cache_policy_is_not_stored(settings):
         response["Cache-Control"] = "private, no-cache, no-store"
         return response
 
-    middleware = caching.PageCacheMiddleware(preview)
+    middleware = page_cache.PageCacheMiddleware(preview)
     response = middleware(RequestFactory().get(ARTICLE))
     assert response["Cache-Control"] == "private, no-cache, no-store"
     assert not response.has_header("ETag")
-    stamp = caching.current_stamp()
-    assert caching.cache.get(caching.page_key(RequestFactory().get(ARTICLE), stamp.version)) is None
+    stamp = page_cache.current_stamp()
+    assert page_cache.cache.get(page_cache.page_key(RequestFactory().get(ARTICLE), stamp.version)) is None
 
 
 def test_other_pages_are_not_cached(client):
@@ -309,7 +309,7 @@ def test_pages_kept_in_the_process_spare_the_shared_cache_and_follow_the_version
 
         set = get
 
-    monkeypatch.setattr(caching, "cache", BrokenCache())
+    monkeypatch.setattr(page_cache, "cache", BrokenCache())
     hit = client.get(ARTICLE)
     assert hit["X-Page-Cache"] == "hit"
     question.question = "A new heading?"
@@ -320,7 +320,7 @@ def test_pages_kept_in_the_process_spare_the_shared_cache_and_follow_the_version
 
 
 def test_local_pages_keep_the_most_recently_used():
-    pages = caching.LocalPages(size=2)
+    pages = page_cache.LocalPages(size=2)
     for key in ("a", "b"):
         pages.set(key, HttpResponse(key))
     pages.get("a")

@@ -4,7 +4,7 @@ from django.db import connections
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from qa.db_router import PinPrimaryMiddleware, PrimaryReplicaRouter
+from qa.serving.db_router import PinPrimaryMiddleware, PrimaryReplicaRouter
 from qa.models import Question
 from tests.factories_prod import read_settings
 
@@ -65,12 +65,12 @@ def test_replica_is_configured_only_by_database_replica_url(with_replica):
     if not with_replica:
         assert "replica" not in values["DATABASES"]
         assert not values["DATABASE_ROUTERS"]
-        assert "qa.db_router.PinPrimaryMiddleware" not in values["MIDDLEWARE"]
+        assert "qa.serving.db_router.PinPrimaryMiddleware" not in values["MIDDLEWARE"]
         return
     replica = values["DATABASES"]["replica"]
     assert (replica["HOST"], replica["NAME"]) == ("replica.internal", "quicktakes")
     assert replica["TEST"]["MIRROR"] == "default"
-    assert values["DATABASE_ROUTERS"] == ["qa.db_router.PrimaryReplicaRouter"]
+    assert values["DATABASE_ROUTERS"] == ["qa.serving.db_router.PrimaryReplicaRouter"]
     middleware = values["MIDDLEWARE"]
     # Pinned before anything reads: the page cache reads the content version.
-    assert middleware.index("qa.db_router.PinPrimaryMiddleware") < middleware.index("qa.caching.PageCacheMiddleware")
+    assert middleware.index("qa.serving.db_router.PinPrimaryMiddleware") < middleware.index("qa.serving.page_cache.PageCacheMiddleware")

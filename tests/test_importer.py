@@ -233,7 +233,7 @@ def test_imports_the_real_sample(corpus_dir):
 def test_bulk_insert_refuses_a_value_too_long_for_its_column_instead_of_cutting_it():
     from django.db import DatabaseError, transaction
 
-    from qa.bulk import insert_rows
+    from qa.imports.bulk import insert_rows
 
     subject = Subject.objects.create(slug="biology", title="Biology")
     row = (subject.pk, "x" * 300, "t", "q", datetime.date(2025, 1, 1), "published", timezone.now(), timezone.now(), {})

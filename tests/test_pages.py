@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from qa import caching
+from qa.serving import page_cache
 from qa.models import Question
 from qa.redirects import add_redirect
 from tests.factories_reader import Page, make_question, make_subject, page_of
@@ -92,7 +92,7 @@ def test_article_page_takes_a_fixed_number_of_queries(client, biology, chemistry
     targets = [make_question(chemistry, f"target-{i}") for i in range(5)]
     make_question(biology, "one-link", related=[targets[0].path])
     make_question(biology, "five-links", related=[t.path for t in targets])
-    caching.current_stamp()  # the page cache reads the content version once a second, not per page
+    page_cache.current_stamp()  # the page cache reads the content version once a second, not per page
 
     with django_assert_num_queries(ARTICLE_QUERIES):
         assert client.get("/learn/biology/questions/one-link").status_code == 200
@@ -343,7 +343,7 @@ def test_subject_pages_paginate_with_rel_links_and_404_past_the_end(client, big_
 
 
 def test_subject_page_takes_a_fixed_number_of_queries(client, big_subject, django_assert_max_num_queries):
-    caching.current_stamp()  # the page cache reads the content version once a second, not per page
+    page_cache.current_stamp()  # the page cache reads the content version once a second, not per page
     with django_assert_max_num_queries(3):
         client.get("/learn/biology/?page=2")
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from qa.seeds import URL_PATTERN, Seed, parse_seed
+from qa.imports.seedfile import URL_PATTERN, Seed, parse_seed
 from tests.factories_reader import Page
 from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from qa import search_index
+from qa.search import index
 from qa.models import SEO, Answer, Question, SearchDocument
-from qa.search import MAX_QUERY_CHARS, admin_search, parse_query, search_questions
+from qa.search.query import MAX_QUERY_CHARS, admin_search, parse_query, search_questions
 from tests.conftest import CORPUS_DIR
 from tests.factories_search import make_question, make_subject
 from tests.seedfiles import write_seed
@@ -174,7 +174,7 @@ class ResultPagesTests(TestCase):
     def test_results_stop_at_the_most_anyone_pages_through(self):
         from unittest import mock
 
-        with mock.patch("qa.search.MAX_RESULTS", 10):  # the same rules apply at 1,000
+        with mock.patch("qa.search.query.MAX_RESULTS", 10):  # the same rules apply at 1,000
             results = search_questions("tundra")
             assert results.count() == 10 and results.more_than_shown
             assert len(list(results)) == 10
@@ -182,7 +182,7 @@ class ResultPagesTests(TestCase):
         assert not search_questions("tundra").more_than_shown
 
     def test_slices_run_across_segments(self):
-        from qa.search import SearchResults, parse_query
+        from qa.search.query import SearchResults, parse_query
 
         first = Question.objects.filter(question__startswith="Tundra").order_by("pk")
         second = Question.objects.exclude(question__startswith="Tundra").order_by("pk")
@@ -317,7 +317,7 @@ class IndexMaintenanceTests(TestCase):
 
     def test_a_deferred_batch_is_indexed_once_at_its_end(self):
         subject = make_subject()
-        with transaction.atomic(), search_index.deferred(connection) as touched:
+        with transaction.atomic(), index.deferred(connection) as touched:
             q = make_question("How do glaciers move?", subject=subject, answer="Ice creeps downhill.")
             Question.objects.filter(pk=q.pk).update(title="Glacier flow")
             touched.add(q.pk)
@@ -329,7 +329,7 @@ class IndexMaintenanceTests(TestCase):
 
     def test_a_failed_deferred_batch_leaves_the_triggers_working(self):
         with transaction.atomic():
-            with pytest.raises(RuntimeError), search_index.deferred(connection):
+            with pytest.raises(RuntimeError), index.deferred(connection):
                 make_question("How do rivers meander?")
                 raise RuntimeError("the batch failed")
             q = make_question("How do glaciers move?")
@@ -338,7 +338,7 @@ class IndexMaintenanceTests(TestCase):
 
     def test_refresh_drops_the_entries_of_deleted_questions(self):
         q = make_question("How do glaciers move?")
-        with transaction.atomic(), search_index.deferred(connection) as touched:
+        with transaction.atomic(), index.deferred(connection) as touched:
             touched.add(q.pk)
             q.delete()
         assert indexed_ids() == set()
@@ -354,12 +354,12 @@ class IndexMaintenanceTests(TestCase):
             assert len(questions(search_questions("spores"))) == 2
             # A bulk load killed between its batches and its rebuild leaves entries missing.
             SearchDocument.objects.filter(question__slug="how-do-mosses-spread").delete()
-            assert search_index.needs_rebuild(connection)
+            assert index.needs_rebuild(connection)
             out = StringIO()
             call_command("import_seeds", tmp, stdout=out)
         assert "unchanged 2" in out.getvalue()
         assert len(questions(search_questions("spores"))) == 2
-        assert not search_index.needs_rebuild(connection)
+        assert not index.needs_rebuild(connection)
 
     def test_rebuild_command_restores_a_lost_index(self):
         make_question("How do glaciers move?")

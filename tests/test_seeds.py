@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 
-from qa.seeds import SeedError, decode_answer, parse_seed
+from qa.imports.seedfile import SeedError, decode_answer, parse_seed
 from tests.seedfiles import seed_text
 
 

@@ -4,7 +4,7 @@ import datetime
 import pytest
 from django.test import override_settings
 
-from qa.dates import format_moment, moment_to_django
+from qa.rendering.dates import format_moment, moment_to_django
 from tests.factories_reader import make_question, make_subject, page_of
 
 SITE = "https://quicktakes.example"

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from qa.security import client_ip
+from qa.serving.security import client_ip
 from tests.factories_prod import ARTICLE, PRODUCTION_CLEAN, ROOT, make_article, production_env, read_settings, run_django
 
 # -- the secret key and HTTPS ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from qa import caching
+from qa.serving import page_cache
 from qa.models import Question
 from qa.sitemaps import SubjectQuestionsSitemap
 from tests.factories_reader import make_question, make_subject
@@ -82,7 +82,7 @@ def test_lastmod_moves_only_for_the_article_that_changed(client, content):
     before = client.get("/sitemaps/biology.xml").content
     genes = Question.objects.get(slug="genes")
     Question.objects.filter(pk=genes.pk).update(updated_at=genes.updated_at + datetime.timedelta(days=3))
-    caching.invalidate_pages()  # queryset.update() sends no signal
+    page_cache.invalidate_pages()  # queryset.update() sends no signal
 
     after = client.get("/sitemaps/biology.xml")
 
@@ -117,7 +117,7 @@ def test_big_subject_sitemap_is_split_into_pages(client, content, monkeypatch):
 
 
 def test_sitemaps_are_served_from_the_page_cache_until_content_changes(client, content, django_assert_num_queries):
-    caching.current_stamp()  # the content version is read once a second, not per request
+    page_cache.current_stamp()  # the content version is read once a second, not per request
     client.get("/sitemap.xml")
     first = client.get("/sitemaps/biology.xml")
 
@@ -126,7 +126,7 @@ def test_sitemaps_are_served_from_the_page_cache_until_content_changes(client, c
         assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "hit"
 
     make_question(content, "new-article")
-    caching.forget_version()
+    page_cache.forget_version()
     after = client.get("/sitemaps/biology.xml")
 
     assert b"/learn/biology/questions/new-article" not in first.content

@@ -1,4 +1,4 @@
-# The full-text index and the triggers that keep it current (see qa/search_index.py):
+# The full-text index and the triggers that keep it current (see qa/search/index.py):
 # FTS5 on SQLite, a GIN-indexed tsvector expression on PostgreSQL. Other databases get neither.
 
 import django.contrib.postgres.search
@@ -7,15 +7,15 @@ from django.db import migrations, models
 
 
 def install(apps, schema_editor):
-    from qa import search_index
+    from qa.search import index
 
-    search_index.install(schema_editor.connection)
+    index.install(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
-    from qa import search_index
+    from qa.search import index
 
-    search_index.uninstall(schema_editor.connection)
+    index.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

@@ -1,9 +1,9 @@
 # Reinstall the full-text index with its pause table, so bulk writers can defer the
-# triggers and refresh a whole batch at once (qa.search_index.deferred).
+# triggers and refresh a whole batch at once (qa.search.index.deferred).
 
 from django.db import migrations
 
-from qa.search_index import reinstall_migration
+from qa.search.index import reinstall_migration
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
 from django import template
 
-from qa.dates import format_moment
+from qa.rendering.dates import format_moment
 from qa.seo import listing_page_url
 
 register = template.Library()

@@ -1,6 +1,6 @@
 """Write static/css/code.css, the stylesheet for the Pygments classes of highlighted code.
 
-Run after changing Pygments or qa.rendering.PYGMENTS_STYLE, and commit the file;
+Run after changing Pygments or qa.rendering.markdown.PYGMENTS_STYLE, and commit the file;
 tests/test_rendering.py fails while it is out of date.
 """
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from qa.rendering import pygments_stylesheet
+from qa.rendering.markdown import pygments_stylesheet
 
 CODE_CSS = Path(settings.BASE_DIR) / "static" / "css" / "code.css"
 

@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qa.exporter import export_seeds
+from qa.imports.exporter import export_seeds
 from qa.models import Question, Subject
 
 

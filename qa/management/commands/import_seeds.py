@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from qa.importer import ImportInputError, SeedImporter, collect_seed_files
+from qa.imports.importer import ImportInputError, SeedImporter, collect_seed_files
 
 
 class Command(BaseCommand):

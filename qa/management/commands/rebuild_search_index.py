@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from qa import search_index
+from qa.search import index
 from qa.models import Question
 
 
@@ -20,11 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *, database, **options):
         connection = connections[database]
-        if not search_index.supports(connection):
+        if not index.supports(connection):
             raise CommandError(f"full-text search needs SQLite or PostgreSQL, not {connection.vendor}")
         started = time.monotonic()
         with transaction.atomic(using=database):
-            indexed = search_index.rebuild(connection)
+            indexed = index.rebuild(connection)
         seconds = time.monotonic() - started
         published = Question.objects.using(database).published().count()
         self.stdout.write(

@@ -1,8 +1,8 @@
-"""Re-render every stored answer's HTML, after a change to qa.rendering (math, highlighting,
+"""Re-render every stored answer's HTML, after a change to qa.rendering.markdown (math, highlighting,
 sanitiser allow-list…). Pages never parse Markdown; they show the stored HTML."""
 from django.core.management.base import BaseCommand
 
-from qa.rerender import BATCH_SIZE, rerender_answers
+from qa.imports.rerender import BATCH_SIZE, rerender_answers
 
 
 class Command(BaseCommand):

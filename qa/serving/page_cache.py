@@ -214,7 +214,7 @@ class PageCacheMiddleware:
         try:
             stamp = current_stamp()
         except DatabaseError:
-            return self.get_response(request)  # the view meets the same error (qa.errors)
+            return self.get_response(request)  # the view meets the same error (qa.serving.unavailable)
         key = page_key(request, stamp.version)
         response = self.cache_get(key) if settings.PAGE_CACHE else None
         if response is not None:
@@ -268,5 +268,5 @@ def _content_changed(sender, **kwargs):
 def connect_signals():
     """Bump the version on every ORM save and delete of what reader pages show."""
     for model in CONTENT_MODELS:
-        post_save.connect(_content_changed, sender=model, dispatch_uid=f"qa.caching.save.{model.__name__}")
-        post_delete.connect(_content_changed, sender=model, dispatch_uid=f"qa.caching.delete.{model.__name__}")
+        post_save.connect(_content_changed, sender=model, dispatch_uid=f"qa.serving.page_cache.save.{model.__name__}")
+        post_delete.connect(_content_changed, sender=model, dispatch_uid=f"qa.serving.page_cache.delete.{model.__name__}")

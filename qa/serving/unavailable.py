@@ -65,4 +65,4 @@ def _note_database_error(sender, request=None, **kwargs):
 
 
 def connect_signals():
-    got_request_exception.connect(_note_database_error, dispatch_uid="qa.errors.note_database_error")
+    got_request_exception.connect(_note_database_error, dispatch_uid="qa.serving.unavailable.note_database_error")

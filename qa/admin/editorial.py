@@ -2,7 +2,7 @@
 
 Bulk operations use queryset ``update()`` so they stay fast on a 36,000-article site. That sends
 no signals, so each one invalidates the cached pages itself (in its transaction, as the signal
-handlers in qa/caching.py do), writes one admin log entry per changed article (the article's
+handlers in qa/serving/page_cache.py do), writes one admin log entry per changed article (the article's
 history shows who did what), and returns how many changed.
 """
 from dataclasses import dataclass, field
@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import caching
+from qa.serving import page_cache
 from qa.models import Question, Subject, published_q
 from qa.redirects import add_redirect, add_redirects
 
@@ -78,7 +78,7 @@ def _bulk_update(queryset, changing: Q, values: dict, user, message) -> int:
     _log(user, targets.order_by(), message)
     count = targets.update(**values, updated_at=now)
     if count:
-        caching.invalidate_pages()
+        page_cache.invalidate_pages()
     return count
 
 
@@ -140,5 +140,5 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
     add_redirects(moves)
     report.redirects = len(moves)
     if report.moved:
-        caching.invalidate_pages()
+        page_cache.invalidate_pages()
     return report

@@ -21,7 +21,7 @@ plurals, which stemmers leave apart, are looked up both ways ("equilibria" and
 Ranking: a query equal to an article's question puts it first; then the backend's
 rank (bm25 on SQLite, ts_rank on PostgreSQL) with the question and titles weighed
 above the keywords, the keywords above the description, that above the answer
-(weights in qa/search_index.py).
+(weights in qa/search/index.py).
 """
 import re
 import unicodedata
@@ -36,7 +36,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from qa import search_index
+from qa.search import index
 from qa.models import SEO, Answer, Question, SearchDocument
 
 MAX_QUERY_CHARS = 200
@@ -181,7 +181,7 @@ class Fts5Backend:
         """``queryset`` joined to its matching index entries, with ``search_rank`` (higher is better)."""
         matched = queryset.filter(**{f"{DOCUMENT}__fts5_match": self.SYNTAX.write(query, all_terms)})
         # bm25() is lower for better matches, and needs the MATCH in the same query.
-        weights = [Value(p.bm25_weight) for p in search_index.PARTS]
+        weights = [Value(p.bm25_weight) for p in index.PARTS]
         rank = Func(
             F(DOCUMENT), *weights,
             function="bm25", template="(-%(function)s(%(expressions)s))", output_field=FloatField(),
@@ -192,17 +192,17 @@ class Fts5Backend:
 class PostgresBackend:
     # ts_rank() takes the weights of D, C, B and A, between 0 and 1.
     WEIGHTS = [
-        next(p.bm25_weight for p in search_index.PARTS if p.pg_weight == letter) / search_index.PARTS[0].bm25_weight
+        next(p.bm25_weight for p in index.PARTS if p.pg_weight == letter) / index.PARTS[0].bm25_weight
         for letter in "DCBA"
     ]
-    HEAD = "search_document__head"  # the ranked parts; see qa/search_index.py
+    HEAD = "search_document__head"  # the ranked parts; see qa/search/index.py
 
     # Quoted lexemes: to_tsquery() stems each and drops any that normalise to nothing.
     SYNTAX = QuerySyntax(quote="'", prefix=":*", any_of=" | ", all_of=" & ")
 
     def ids(self, query, all_terms, function="matches"):
         """A subquery of the matching question ids: in the whole text, or in the ``head_matches``."""
-        return RawSQL(f"SELECT * FROM {search_index.TABLE}_{function}(%s)", [self.SYNTAX.write(query, all_terms)])
+        return RawSQL(f"SELECT * FROM {index.TABLE}_{function}(%s)", [self.SYNTAX.write(query, all_terms)])
 
     def segments(self, queryset, query, all_terms):
         """Articles with the words in their question, keywords or description, by rank; then the
@@ -211,7 +211,7 @@ class PostgresBackend:
         Two reads rather than one ordering: a common word is in half the answers, and ranking
         every one of those would cost ten times what the page needs.
         """
-        search_query = SearchQuery(self.SYNTAX.write(query, all_terms), search_type="raw", config=search_index.PG_CONFIG)
+        search_query = SearchQuery(self.SYNTAX.write(query, all_terms), search_type="raw", config=index.PG_CONFIG)
         in_head = self.ids(query, all_terms, function="head_matches")
         ranked = queryset.filter(pk__in=in_head).annotate(
             search_rank=SearchRank(F(self.HEAD), search_query, weights=self.WEIGHTS)

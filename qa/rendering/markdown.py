@@ -2,7 +2,7 @@
 (MARKDOWNX_MARKDOWNIFY_FUNCTION) and the import all call :func:`render_markdown`.
 
 CommonMark (markdown-it-py) with GFM tables and strikethrough, math typeset to MathML on
-the server (qa.mathsyntax finds it, qa.mathml converts it), fenced code highlighted by
+the server (qa.rendering.mathsyntax finds it, qa.rendering.mathml converts it), fenced code highlighted by
 Pygments (classes styled by static/css/code.css), headings with id anchors. Raw HTML in
 the Markdown is not parsed, and the result goes through nh3 with an explicit allow-list.
 """
@@ -19,8 +19,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-from qa.mathml import FALLBACK_CLASS, latex_to_mathml
-from qa.mathsyntax import math_plugin
+from qa.rendering.mathml import FALLBACK_CLASS, latex_to_mathml
+from qa.rendering.mathsyntax import math_plugin
 
 PYGMENTS_STYLE = "default"
 CODE_CSS_SCOPE = ".highlight"

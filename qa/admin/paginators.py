@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from qa import caching
+from qa.serving import page_cache
 
 COUNT_TIMEOUT = 300
 
@@ -16,7 +16,7 @@ class CachedCountPaginator(Paginator):
     The admin counts the filtered list for every page it shows; with 36,000 articles a search
     (LIKE over three text columns) spends most of its time in that COUNT. Page 2, 3, … of the same
     list reuse the first count until the content changes: the key carries the content version
-    that every save, bulk action and import bumps (qa.caching).
+    that every save, bulk action and import bumps (qa.serving.page_cache).
     """
 
     @cached_property
@@ -26,15 +26,15 @@ class CachedCountPaginator(Paginator):
             return super().count
         sql, params = query.sql_with_params()
         digest = hashlib.md5(f"{self.object_list.db}|{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
-        key = f"qa:admin-count:{caching.current_stamp().version}:{digest}"
+        key = f"qa:admin-count:{page_cache.current_stamp().version}:{digest}"
         try:
             count = cache.get(key)
-        except caching.CACHE_ERRORS:  # a cache that is down makes the list slower, never broken
+        except page_cache.CACHE_ERRORS:  # a cache that is down makes the list slower, never broken
             return super().count
         if count is None:
             count = super().count
             try:
                 cache.set(key, count, COUNT_TIMEOUT)
-            except caching.CACHE_ERRORS:
+            except page_cache.CACHE_ERRORS:
                 pass
         return count

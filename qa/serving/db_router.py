@@ -6,7 +6,7 @@ A replica lags the primary by a little, so three kinds of read stay on the prima
   editor always sees what they just saved (PinPrimaryMiddleware);
 - anything run outside a request (management commands, the importer), which is pinned by default.
 
-Reader pages stay consistent with the cache: the content version (qa.caching) is read from the
+Reader pages stay consistent with the cache: the content version (qa.serving.page_cache) is read from the
 same replica as the content, and replication applies changes in commit order, so a page can never
 be stored under a version newer than the content it shows.
 """

@@ -8,7 +8,7 @@ completes it. A bad file is reported and skipped; the rest of the batch lands.
 
 Each batch holds the search index's triggers back and indexes its articles once at its end;
 into an empty index (a first load) the whole index is built once, after the last batch
-(qa.search_index.deferred and needs_rebuild).
+(qa.search.index.deferred and needs_rebuild).
 """
 import csv
 import ctypes
@@ -28,12 +28,14 @@ from django.contrib.redirects.models import Redirect
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from qa import caching, search_index
-from qa.bulk import delete_rows, insert_rows, update_rows
+from qa.serving import page_cache
+
+from qa.search import index
+from qa.imports.bulk import delete_rows, insert_rows, update_rows
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.redirects import add_redirects, normalise_path, save_redirects
-from qa.rendering import render_markdown
-from qa.seeds import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
+from qa.rendering.markdown import render_markdown
+from qa.imports.seedfile import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
 
 SEED_SUFFIXES = {".md", ".txt"}
 BATCH_SIZE = 500
@@ -231,7 +233,7 @@ class SeedImporter:
 
         # Into an empty (or cut-short) search index, the batches leave the index alone and
         # it is built once at the end, even when the import is interrupted.
-        self.rebuild_index = not self.dry_run and search_index.needs_rebuild(connection)
+        self.rebuild_index = not self.dry_run and index.needs_rebuild(connection)
         try:
             batch: list[Parsed] = []
             for parsed in self._parsed(files, known, url_by_pk):
@@ -248,11 +250,11 @@ class SeedImporter:
                 self._write(batch)
         finally:
             if self.rebuild_index:
-                search_index.rebuild(connection)
+                index.rebuild(connection)
         if self.sync:
             self._sync()
         if not self.dry_run and (self.report.created or self.report.updated or self.report.unpublished):
-            caching.invalidate_pages()
+            page_cache.invalidate_pages()
         self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -347,7 +349,7 @@ class SeedImporter:
                 self.subjects[slug] = subject.pk
         new = [p for p in batch if p.seed.url not in self.questions]
         old = [p for p in batch if p.seed.url in self.questions]
-        with search_index.deferred(connection, refresh_at_end=not self.rebuild_index) as touched:
+        with index.deferred(connection, refresh_at_end=not self.rebuild_index) as touched:
             pairs = self._insert_questions(new, now) + self._update_questions(old, now)
             pks = [pk for pk, _ in pairs]
             touched.update(pks)
@@ -425,7 +427,7 @@ class SeedImporter:
     def _record_revisions(pks):
         """One revision for the batch's updated articles, each with its answer, SEO and links.
 
-        The admin reverts one article of it at a time (qa.revisions.revert_article), and one
+        The admin reverts one article of it at a time (qa.admin.history.revert_article), and one
         revision saves in a few queries where one per article took six each.
         """
         questions = Question.objects.filter(pk__in=pks).select_related("answer", "seo").prefetch_related("related_links")

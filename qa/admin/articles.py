@@ -1,7 +1,7 @@
 """QuickTakes CMS: subjects and questions in the Django admin.
 
 The admin stays declarative; what edits do beyond their rows (redirects, bulk work) lives in
-qa/editorial.py, history diffs in qa/revisions.py, the answer editor in qa/editor.py.
+qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/markdownx.py.
 """
 import functools
 
@@ -21,8 +21,12 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 
-from qa import editorial, revisions, search
-from qa.admin_forms import (
+from qa.admin import editorial
+
+from qa.admin import history
+
+from qa.search import query
+from qa.admin.forms import (
     MoveToSubjectForm,
     QuestionForm,
     RelatedArticleForm,
@@ -30,9 +34,9 @@ from qa.admin_forms import (
     SEOForm,
     article_label,
 )
-from qa.editor import AnswerEditorWidget
+from qa.admin.markdownx import AnswerEditorWidget
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
-from qa.paginators import CachedCountPaginator
+from qa.admin.paginators import CachedCountPaginator
 
 # Set on the request by revision_view: a revert writes the old version to the database before
 # the form is saved, so save_model can no longer read where the article was.
@@ -165,7 +169,7 @@ class QuestionAdmin(VersionAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # The site's full-text index, drafts included, instead of LIKE over 36,000 rows.
-        return search.admin_search(queryset, search_term)
+        return query.admin_search(queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -237,7 +241,7 @@ class QuestionAdmin(VersionAdmin):
             obj = self.get_object(request, unquote(object_id))
             if obj is not None and self.has_change_permission(request, obj):
                 # Before the editor's own revision block opens, or the two would merge.
-                revisions.ensure_initial_version(obj)
+                history.ensure_initial_version(obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
@@ -249,7 +253,7 @@ class QuestionAdmin(VersionAdmin):
         # reversion reverts the whole revision, and an import's revision holds a whole batch of
         # articles: put back only this one (reversion calls version.revision.revert(delete=True)).
         revision = version.revision
-        revision.revert = functools.partial(revisions.revert_article, revision, version.object_id)
+        revision.revert = functools.partial(history.revert_article, revision, version.object_id)
         return super()._reversion_revisionform_view(request, version, template_name, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -265,13 +269,13 @@ class QuestionAdmin(VersionAdmin):
         obj = self.get_object(request, unquote(object_id))
         context = dict(extra_context or {})
         if obj is not None:
-            context["history"] = revisions.article_history(obj)
+            context["history"] = history.article_history(obj)
             context["bulk_changes"] = LogEntry.objects.filter(
                 content_type=ContentType.objects.get_for_model(Question),
                 object_id=str(obj.pk),
                 change_message__startswith=editorial.BULK_LOG_PREFIX,
             ).select_related("user")
-            context["imported_comment"] = revisions.IMPORTED_COMMENT
+            context["imported_comment"] = history.IMPORTED_COMMENT
         return super().history_view(request, object_id, context)
 
     # -- bulk actions ------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from qa.bulk import update_rows
-from qa.caching import invalidate_pages
+from qa.imports.bulk import update_rows
+from qa.serving.page_cache import invalidate_pages
 from qa.models import Answer
-from qa.rendering import render_markdown
+from qa.rendering.markdown import render_markdown
 
 BATCH_SIZE = 500
 

@@ -19,7 +19,7 @@ import yaml
 from django.core.exceptions import ObjectDoesNotExist
 
 from qa.models import Question
-from qa.seeds import KNOWN_KEYS, RELATED_KEY, URL_PATTERN, SeedError, encode_answer, parse_seed
+from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, URL_PATTERN, SeedError, encode_answer, parse_seed
 
 BODY = "&nbsp;"
 # Keys kept in Question.extra that the corpus writes at fixed places; other extra keys follow no_index.
