@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT))
 
 from markdown_it import MarkdownIt  # noqa: E402
 
-from qa.rendering.mathml import latex_to_mathml  # noqa: E402
-from qa.rendering.markdown import render_markdown  # noqa: E402
 from qa.imports.seedfile import parse_seed  # noqa: E402
+from qa.rendering.markdown import render_markdown  # noqa: E402
+from qa.rendering.mathml import latex_to_mathml  # noqa: E402
 
 
 def load_answers() -> list[str]:

@@ -55,8 +55,8 @@ def prepare(env, articles: int, seeds: Path) -> None:
 
 def realistic_queries(count=QUERIES, seed=5) -> list[str]:
     """Parts of real questions, single words and keyword pairs, drawn from the sample."""
-    from qa.search.query import STOPWORDS
     from qa.imports.seedfile import parse_seed
+    from qa.search.query import STOPWORDS
 
     seeds = [parse_seed(p.read_bytes()) for p in sorted(CORPUS.glob("*/*.md"))]
     rng = random.Random(seed)

@@ -31,10 +31,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from urllib.parse import urlparse
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -446,7 +446,7 @@ def write_results(args, bench: Bench, table: str, load_before) -> None:
     nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     text = f"""# Serving benchmark
 
-Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores (load average before
+Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPU cores (load average before
 the run: {' '.join(load_before)}; after: {' '.join(Path("/proc/loadavg").read_text().split()[:3])}), {nginx_version}, wrk over 127.0.0.1, {args.duration} s per run after a
 2 s warm-up. One article page of {bench.page_bytes:,} bytes: `{bench.article}`.
 

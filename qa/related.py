@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from qa.models import Question
 from qa.imports.seedfile import URL_PATTERN
+from qa.models import Question
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from qa import feeds
-
-from qa import views
+from qa import feeds, views
 
 app_name = "qa"
 

@@ -10,9 +10,7 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from qa import seo
-
-from qa import sitemaps
+from qa import seo, sitemaps
 from qa.models import Question, Subject
 from qa.related import resolve_links
 from qa.search.query import search_questions

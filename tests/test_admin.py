@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from reversion.models import Version
 
-from qa.models import Question, RelatedArticle
 from qa.admin.history import IMPORTED_COMMENT
+from qa.models import Question, RelatedArticle
 from tests.factories_admin import (
     add_related_rows,
     change_form_data,

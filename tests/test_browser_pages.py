@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
 from tests.conftest import requires_chromium
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.cache import get_max_age
 
-from qa.serving import page_cache
 from qa.models import SEO, ContentVersion, Question, RelatedArticle, Subject
+from qa.serving import page_cache
 from tests.factories_prod import ARTICLE, make_article
 from tests.seedfiles import write_seed
 

@@ -4,8 +4,8 @@ from django.db import connections
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from qa.serving.db_router import PinPrimaryMiddleware, PrimaryReplicaRouter
 from qa.models import Question
+from qa.serving.db_router import PinPrimaryMiddleware, PrimaryReplicaRouter
 from tests.factories_prod import read_settings
 
 router = PrimaryReplicaRouter()

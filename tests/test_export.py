@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from qa.imports.exporter import seed_text
-from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, decode_answer, parse_seed
+from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from tests.helpers_safety import article_snapshot, run_command
 from tests.seedfiles import write_seed
 

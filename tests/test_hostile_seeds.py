@@ -19,8 +19,8 @@ from tests.helpers_safety import (  # noqa: F401 (fixtures)
     manage_args,
     migrated_sqlite_template,
     new_sqlite_db,
-    run_command,
     run_child,
+    run_command,
 )
 from tests.seedfiles import write_seed
 

@@ -7,9 +7,9 @@ from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from qa.serving import page_cache
 from qa.models import Question
 from qa.redirects import add_redirect
+from qa.serving import page_cache
 from tests.factories_reader import Page, make_question, make_subject, page_of
 
 pytestmark = pytest.mark.django_db

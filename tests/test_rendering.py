@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from qa.rendering.mathml import latex_to_mathml
 from qa.models import Answer
 from qa.rendering.markdown import SANITIZER, pygments_stylesheet, render_markdown
+from qa.rendering.mathml import latex_to_mathml
 from tests.factories_reader import make_question, make_subject
 from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 

@@ -5,8 +5,8 @@ no unsafe markup; and across the sample, every formula typeset (no math-error fa
 """
 import pytest
 
-from qa.rendering.markdown import render_markdown
 from qa.imports.seedfile import parse_seed
+from qa.rendering.markdown import render_markdown
 from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 
 pytestmark = pytest.mark.corpus

@@ -3,8 +3,8 @@ never produces markup that runs script."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.rendering.mathml import latex_to_mathml
 from qa.rendering.markdown import render_markdown
+from qa.rendering.mathml import latex_to_mathml
 from tests.textcheck import unsafe_markup
 
 # Pieces of Markdown, HTML and LaTeX syntax that hostile or broken input is made of; random

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 
-from qa.search import index
 from qa.models import SEO, Answer, Question, SearchDocument
+from qa.search import index
 from qa.search.query import MAX_QUERY_CHARS, admin_search, parse_query, search_questions
 from tests.conftest import CORPUS_DIR
 from tests.factories_search import make_question, make_subject

@@ -134,7 +134,7 @@ def test_every_key_with_every_hostile_value_parses_or_fails_with_seed_error():
         for value in HOSTILE_VALUES:
             line = f"{key}: {value}\n"
             # Replace the key's line where the file has one, else add it before the closing '---'.
-            text = re.sub(rf"^{re.escape(key)}:.*\n(?:  .*\n)*", lambda m: line, base, count=1, flags=re.MULTILINE)
+            text = re.sub(rf"^{re.escape(key)}:.*\n(?:  .*\n)*", lambda m, line=line: line, base, count=1, flags=re.MULTILINE)
             if text == base:
                 text = base.replace("\n---\n", "\n" + line + "---\n", 1)
             parse_or_refuse(text.encode("utf-8"))

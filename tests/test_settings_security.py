@@ -10,7 +10,15 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from qa.serving.security import client_ip
-from tests.factories_prod import ARTICLE, PRODUCTION_CLEAN, ROOT, make_article, production_env, read_settings, run_django
+from tests.factories_prod import (
+    ARTICLE,
+    PRODUCTION_CLEAN,
+    ROOT,
+    make_article,
+    production_env,
+    read_settings,
+    run_django,
+)
 
 # -- the secret key and HTTPS ---------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
-from qa.serving import page_cache
 from qa.models import Question
+from qa.serving import page_cache
 from qa.sitemaps import SubjectQuestionsSitemap
 from tests.factories_reader import make_question, make_subject
 

@@ -21,11 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 
-from qa.admin import editorial
-
-from qa.admin import history
-
-from qa.search import query
+from qa.admin import editorial, history
 from qa.admin.forms import (
     MoveToSubjectForm,
     QuestionForm,
@@ -35,8 +31,9 @@ from qa.admin.forms import (
     article_label,
 )
 from qa.admin.markdownx import AnswerEditorWidget
-from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.admin.paginators import CachedCountPaginator
+from qa.models import SEO, Answer, Question, RelatedArticle, Subject
+from qa.search import query
 
 # Set on the request by revision_view: a revert writes the old version to the database before
 # the form is saved, so save_model can no longer read where the article was.

@@ -6,6 +6,7 @@ handlers in qa/serving/page_cache.py do), writes one admin log entry per changed
 history shows who did what), and returns how many changed.
 """
 from dataclasses import dataclass, field
+
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.redirects.models import Redirect
 from django.db import transaction
@@ -13,9 +14,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.serving import page_cache
 from qa.models import Question, Subject, published_q
 from qa.redirects import add_redirect, add_redirects
+from qa.serving import page_cache
 
 BULK_LOG_PREFIX = "Bulk action: "
 # SQLite allows 32,766 parameters per statement; "select all" can pick all 36,000 articles.

@@ -37,7 +37,10 @@ def article_at(url):
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = Question
-        fields = "__all__"
+        fields = [
+            "question", "subject", "slug", "status", "publish_at", "no_index", "title", "article_title",
+            "date", "author", "date_format", "post_on_text", "score", "source_id", "extra",
+        ]
         widgets = {
             "question": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
             "title": forms.TextInput(attrs={"class": "vLargeTextField"}),

@@ -55,7 +55,7 @@ def insert_rows(model, columns: list[str], rows: list[tuple], returning: tuple[s
         if postgres:
             # One short statement whatever the number of rows: a column of values per parameter.
             arrays = ", ".join(f"%s::{_array_type(fields[c], db)}[]" for c in columns)
-            cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){back}", [list(c) for c in zip(*rows)])
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){back}", [list(c) for c in zip(*rows, strict=True)])
             return cursor.fetchall()
         one_row = f"({', '.join(['%s'] * len(columns))})"
         if not returning:

@@ -11,15 +11,15 @@ spaces, control characters…) falls back to a quoted scalar instead of being ma
 """
 import os
 import tempfile
-from itertools import groupby
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
 import yaml
 from django.core.exceptions import ObjectDoesNotExist
 
-from qa.models import Question
 from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, URL_PATTERN, SeedError, encode_answer, parse_seed
+from qa.models import Question
 
 BODY = "&nbsp;"
 # Keys kept in Question.extra that the corpus writes at fixed places; other extra keys follow no_index.

@@ -28,14 +28,13 @@ from django.contrib.redirects.models import Redirect
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from qa.serving import page_cache
-
-from qa.search import index
 from qa.imports.bulk import delete_rows, insert_rows, update_rows
+from qa.imports.seedfile import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.redirects import add_redirects, normalise_path, save_redirects
 from qa.rendering.markdown import render_markdown
-from qa.imports.seedfile import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
+from qa.search import index
+from qa.serving import page_cache
 
 SEED_SUFFIXES = {".md", ".txt"}
 BATCH_SIZE = 500

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from qa.imports.bulk import update_rows
-from qa.serving.page_cache import invalidate_pages
 from qa.models import Answer
 from qa.rendering.markdown import render_markdown
+from qa.serving.page_cache import invalidate_pages
 
 BATCH_SIZE = 500
 

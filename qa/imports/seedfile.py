@@ -17,10 +17,11 @@ LATEX_N_COMMANDS = (
     "ncong ne"
 ).split()
 _LATEX_N = "|".join(sorted(set(LATEX_N_COMMANDS), key=len, reverse=True))
-_LINE_BREAK = re.compile(r"\\(?!(?:%s)(?![A-Za-z]))n" % _LATEX_N)
+_LINE_BREAK = re.compile(rf"\\(?!(?:{_LATEX_N})(?![A-Za-z]))n")
 # A real line break that may be written as "\n": not one before a line that starts like the rest
 # of such a command ("u = 1", "i) first"), which would read back as \nu or \ni.
-_ENCODABLE_BREAK = re.compile(r"\n(?!(?:%s)(?![A-Za-z]))" % "|".join(c[1:] for c in _LATEX_N.split("|")))
+_LATEX_N_TAILS = "|".join(c[1:] for c in _LATEX_N.split("|"))
+_ENCODABLE_BREAK = re.compile(rf"\n(?!(?:{_LATEX_N_TAILS})(?![A-Za-z]))")
 
 
 def decode_answer(raw: str) -> str:

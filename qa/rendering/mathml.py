@@ -85,7 +85,7 @@ def _convert(latex: str, display: bool) -> str | None:
 def _try_convert(latex: str, display: bool) -> str | None:
     try:
         tree = convert_to_element(latex, display="block" if display else "inline")
-    except Exception:
+    except Exception:  # noqa: BLE001
         # latex2mathml signals bad input with its own exceptions, but malformed input also
         # surfaces as errors of its hand-written parser (StopIteration, IndexError,
         # RecursionError for deep nesting…). Any of them means "cannot convert".

@@ -62,10 +62,8 @@ def math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) 
     if state.src[start : start + 2] not in _BLOCK_OPENERS or state.is_code_block(start_line):
         return False
     first = state.src[start : state.eMarks[start_line]].rstrip()
-    for opener, closer in BLOCK_DELIMITERS:
-        if first.startswith(opener):
-            break
-    else:
+    opener, closer = next(((o, c) for o, c in BLOCK_DELIMITERS if first.startswith(o)), (None, None))
+    if opener is None:
         return False
 
     rest = first[len(opener) :]

@@ -36,8 +36,8 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from qa.search import index
 from qa.models import SEO, Answer, Question, SearchDocument
+from qa.search import index
 
 MAX_QUERY_CHARS = 200
 MAX_RESULTS = 1000  # 50 pages; counting further would cost more than anyone reads
@@ -446,10 +446,10 @@ class Highlighter:
     def term_of(self, word: str):
         """The index of the query term that ``word`` (folded) matches, or None."""
         word_stem = stem(word)
-        for index, options in enumerate(self.terms):
+        for position, options in enumerate(self.terms):
             for term_stem, prefix in options:
                 if word_stem == term_stem or (prefix and word_stem.startswith(term_stem)):
-                    return index
+                    return position
         return None
 
     def hits(self, text: str) -> list[tuple[int, int, int]]:

@@ -8,8 +8,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from qa.search import index
 from qa.models import Question
+from qa.search import index
 
 
 class Command(BaseCommand):
