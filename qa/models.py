@@ -4,12 +4,13 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-+[a-z0-9]+)*$"
+from qa.paths import SLUG, article_path, subject_path
+
+# "$" as the field validators have always been written (a migration holds the pattern).
 slug_validator = RegexValidator(
-    SLUG_PATTERN,
+    rf"^{SLUG}$",
     "Use lowercase letters, digits and hyphens only (for example “how-do-cells-divide”).",
     code="invalid_slug",
 )
@@ -41,7 +42,7 @@ class Subject(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("qa:subject-detail", kwargs={"subject": self.slug})
+        return subject_path(self.slug)
 
 
 def published_q(now) -> Q:
@@ -126,7 +127,7 @@ class Question(models.Model):
         return self.question[:100]
 
     def get_absolute_url(self):
-        return reverse("qa:question-detail", kwargs={"subject": self.subject.slug, "slug": self.slug})
+        return article_path(self.subject.slug, self.slug)
 
     @property
     def path(self):
@@ -168,10 +169,12 @@ class SEO(models.Model):
         return self.title
 
 
+# How many related articles an article may declare (related_article1..5 in a seed file).
+MAX_RELATED = 5
+
+
 class RelatedArticle(models.Model):
     """A declared link to another article, kept by URL so it resolves once the target exists."""
-
-    MAX_PER_QUESTION = 5
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="related_links")
     position = models.PositiveSmallIntegerField(default=1)
@@ -184,7 +187,7 @@ class RelatedArticle(models.Model):
         ordering = ["question", "position"]
         constraints = [
             models.UniqueConstraint(fields=["question", "position"], name="unique_related_position"),
-            models.CheckConstraint(condition=Q(position__gte=1, position__lte=5), name="related_position_1_to_5"),
+            models.CheckConstraint(condition=Q(position__gte=1, position__lte=MAX_RELATED), name="related_position_1_to_5"),
         ]
 
     def __str__(self):

@@ -7,10 +7,8 @@ subject that does; when none or several do, the link is dropped rather than show
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.urls import reverse
-
-from qa.imports.seedfile import URL_PATTERN
 from qa.models import Question
+from qa.paths import article_path, split_article_path
 
 
 @dataclass(frozen=True)
@@ -18,12 +16,6 @@ class ArticleLink:
     url: str
     title: str
     subject_title: str
-
-
-def split_article_path(path: str) -> tuple[str, str] | None:
-    """``/learn/<subject>/questions/<slug>`` → (subject, slug); None for any other path."""
-    match = URL_PATTERN.match((path or "").strip())
-    return (match[1], match[2]) if match else None
 
 
 def _pick_subject(declared: str, subjects: dict) -> str | None:
@@ -56,7 +48,7 @@ def resolve_links(question: Question, links) -> list[ArticleLink]:
             continue
         seen.add((subject, slug))
         subject_title, text = by_slug[slug][subject]
-        url = reverse("qa:question-detail", kwargs={"subject": subject, "slug": slug})
+        url = article_path(subject, slug)
         resolved.append(ArticleLink(url=url, title=text, subject_title=subject_title))
     return resolved
 
@@ -77,4 +69,4 @@ def moved_article_url(path: str) -> str | None:
     )
     if len(others) != 1:
         return None
-    return reverse("qa:question-detail", kwargs={"subject": others[0][0], "slug": slug})
+    return article_path(others[0][0], slug)

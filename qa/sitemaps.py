@@ -10,6 +10,7 @@ from django.db.models import Count, Max
 from django.urls import reverse
 
 from qa.models import Question, Subject
+from qa.paths import article_path, subject_path
 from qa.seo import absolute_url
 
 
@@ -32,7 +33,7 @@ class SubjectQuestionsSitemap(SiteURLSitemap):
 
     def location(self, item):
         # Built from the known subject: item.get_absolute_url() would fetch each item's subject.
-        return reverse("qa:question-detail", kwargs={"subject": self.subject.slug, "slug": item.slug})
+        return article_path(self.subject.slug, item.slug)
 
     def lastmod(self, item):
         return item.updated_at
@@ -45,7 +46,7 @@ class ListingPagesSitemap(SiteURLSitemap):
         sections = indexable_sections()
         learn = (reverse("qa:learn-index"), max((s["latest"] for s in sections), default=None))
         subjects = [
-            (reverse("qa:subject-detail", kwargs={"subject": s["subject__slug"]}), s["latest"]) for s in sections
+            (subject_path(s["subject__slug"]), s["latest"]) for s in sections
         ]
         return [learn, *subjects] if sections else []
 

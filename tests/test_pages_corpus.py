@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from qa.imports.seedfile import URL_PATTERN, Seed, parse_seed
+from qa.imports.seedfile import Seed, parse_seed
+from qa.paths import ARTICLE_PATH
 from tests.factories_reader import Page
 from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 
@@ -134,7 +135,7 @@ def expected_related(seed: Seed, subjects_of: dict[str, set[str]]) -> list[str]:
     other subject holding the slug. Never the article itself, never twice."""
     expected = []
     for link in seed.related:
-        subject, slug = URL_PATTERN.match(link.url).groups()
+        subject, slug = ARTICLE_PATH.match(link.url).groups()
         homes = subjects_of.get(slug, set()) - ({seed.subject_slug} if slug == seed.slug else set())
         home = subject if subject in homes else next(iter(homes)) if len(homes) == 1 else None
         url = f"/learn/{home}/questions/{slug}"

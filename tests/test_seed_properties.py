@@ -9,7 +9,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from qa.imports.seedfile import MAX_RELATED, TEXT_LIMITS, Seed, SeedError, parse_seed
+from qa.imports.seedfile import TEXT_LIMITS, Seed, SeedError, parse_seed
+from qa.models import MAX_RELATED
 from tests.seedfiles import seed_text
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

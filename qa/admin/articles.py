@@ -32,7 +32,7 @@ from qa.admin.forms import (
 )
 from qa.admin.markdownx import AnswerEditorWidget
 from qa.admin.paginators import CachedCountPaginator
-from qa.models import SEO, Answer, Question, RelatedArticle, Subject
+from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
 from qa.search import query
 
 # Set on the request by revision_view: a revert writes the old version to the database before
@@ -113,10 +113,10 @@ class RelatedArticleInline(admin.TabularInline):
     form = RelatedArticleForm
     formset = RelatedArticleFormSet
     extra = 1
-    max_num = RelatedArticle.MAX_PER_QUESTION
+    max_num = MAX_RELATED
     ordering = ["position"]
     verbose_name = "related article"
-    verbose_name_plural = f"related articles (at most {RelatedArticle.MAX_PER_QUESTION}, in this order)"
+    verbose_name_plural = f"related articles (at most {MAX_RELATED}, in this order)"
 
     def get_formset(self, request, obj=None, **kwargs):
         # max_num alone only limits the rows the page offers; validate_max refuses a sixth on save.

@@ -11,10 +11,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.redirects.models import Redirect
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from qa.models import Question, Subject, published_q
+from qa.paths import article_path, subject_path
 from qa.redirects import add_redirect, add_redirects
 from qa.serving import page_cache
 
@@ -41,10 +41,6 @@ class Location:
         return cls.of(question) if question else None
 
 
-def question_path(subject_slug, slug):
-    return reverse("qa:question-detail", kwargs={"subject": subject_slug, "slug": slug})
-
-
 def redirect_if_moved(before: Location | None, question) -> Redirect | None:
     """A 301 from a live article's old URL once its slug or subject changed.
 
@@ -60,8 +56,8 @@ def redirect_subject_rename(subject: Subject, old_slug: str) -> int:
     if old_slug == subject.slug:
         return 0
     slugs = Question.objects.published().filter(subject=subject).values_list("slug", flat=True)
-    moves = {question_path(old_slug, s): question_path(subject.slug, s) for s in slugs}
-    moves[reverse("qa:subject-detail", kwargs={"subject": old_slug})] = subject.get_absolute_url()
+    moves = {article_path(old_slug, s): article_path(subject.slug, s) for s in slugs}
+    moves[subject_path(old_slug)] = subject.get_absolute_url()
     return add_redirects(moves)
 
 
@@ -133,7 +129,7 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
         taken.add(question.slug)
         movers.append(question.pk)
         if question.is_published(now):
-            moves[question.get_absolute_url()] = question_path(subject.slug, question.slug)
+            moves[question.get_absolute_url()] = article_path(subject.slug, question.slug)
     for start in range(0, len(movers), UPDATE_BATCH):
         chunk = movers[start : start + UPDATE_BATCH]
         _log(user, Question.objects.filter(pk__in=chunk), f"moved to {subject.title}")

@@ -7,8 +7,9 @@ from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
-from qa.models import SEO, Question, RelatedArticle, Subject
-from qa.related import moved_article_url, split_article_path
+from qa.models import MAX_RELATED, SEO, Question, RelatedArticle, Subject
+from qa.paths import split_article_path
+from qa.related import moved_article_url
 
 SEO_TITLE_MAX = 60
 SEO_DESCRIPTION_MIN, SEO_DESCRIPTION_MAX = 50, 160
@@ -146,7 +147,7 @@ class RelatedArticleForm(forms.ModelForm):
         fields = ["position", "target", "target_url", "target_title"]
         widgets = {
             "position": forms.NumberInput(
-                attrs={"min": 1, "max": RelatedArticle.MAX_PER_QUESTION, "style": "width: 4em"}
+                attrs={"min": 1, "max": MAX_RELATED, "style": "width: 4em"}
             ),
             "target_url": forms.TextInput(attrs={"style": "width: 22em", "placeholder": "/learn/…/questions/…"}),
             "target_title": forms.TextInput(attrs={"style": "width: 18em"}),

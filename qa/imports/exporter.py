@@ -18,8 +18,9 @@ from pathlib import Path
 import yaml
 from django.core.exceptions import ObjectDoesNotExist
 
-from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, URL_PATTERN, SeedError, encode_answer, parse_seed
+from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, SeedError, encode_answer, parse_seed
 from qa.models import Question
+from qa.paths import article_path, split_article_path
 
 BODY = "&nbsp;"
 # Keys kept in Question.extra that the corpus writes at fixed places; other extra keys follow no_index.
@@ -148,8 +149,8 @@ def export_seeds(outdir, queryset=None) -> ExportReport:
     """
     report = ExportReport()
     for question in export_questions(queryset):
-        url = f"/learn/{question.subject.slug}/questions/{question.slug}"
-        if not URL_PATTERN.match(url):
+        url = article_path(question.subject.slug, question.slug)
+        if not split_article_path(url):
             report.errors.append(f"{url!r}: not a valid article url; not written")
             continue
         data = seed_text(question).encode("utf-8")

@@ -29,8 +29,9 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from qa.imports.bulk import delete_rows, insert_rows, update_rows
-from qa.imports.seedfile import MAX_SEED_BYTES, URL_PATTERN, Seed, SeedError, content_hash, parse_seed
+from qa.imports.seedfile import MAX_SEED_BYTES, Seed, SeedError, content_hash, parse_seed
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
+from qa.paths import article_path, is_slug
 from qa.redirects import add_redirects, normalise_path, save_redirects
 from qa.rendering.markdown import render_markdown
 from qa.search import index
@@ -166,7 +167,7 @@ class SeedImporter:
         existing = {s.slug: s for s in Subject.objects.all()}
         for position, entry in enumerate(entries):
             slug = entry.get("slug") if isinstance(entry, dict) else None
-            if not isinstance(slug, str) or not URL_PATTERN.match(f"/learn/{slug}/questions/x"):
+            if not isinstance(slug, str) or not is_slug(slug):
                 self.report.warnings.append(f"{path}: entry {position + 1} has no valid slug; skipped")
                 continue
             values = {
@@ -203,7 +204,7 @@ class SeedImporter:
             if old in targets and targets[old] != new:
                 if live is None:
                     live = {
-                        f"/learn/{s}/questions/{slug}"
+                        article_path(s, slug)
                         for s, slug in Question.objects.published().values_list("subject__slug", "slug")
                     }
                 keep = new if (new in live and targets[old] not in live) else targets[old]
@@ -223,7 +224,7 @@ class SeedImporter:
             Question.objects.order_by().values_list("pk", "source_hash", "source_missing", "subject__slug", "slug")
         )
         known = {digest: (pk, missing) for pk, digest, missing, _, _ in rows}
-        self.questions = {f"/learn/{s}/questions/{slug}": pk for pk, _, _, s, slug in rows}
+        self.questions = {article_path(s, slug): pk for pk, _, _, s, slug in rows}
         self.missing = {pk for pk, _, missing, _, _ in rows if missing}
         self.paths_by_url: dict[str, Path] = {}
         self.failed_paths: list[Path] = []
@@ -442,7 +443,7 @@ class SeedImporter:
         protected = set(self.paths_by_url)
         for path in self.failed_paths:
             # A broken file still exists: never unpublish the article it most likely holds.
-            protected.add(f"/learn/{path.parent.name}/questions/{path.stem}")
+            protected.add(article_path(path.parent.name, path.stem))
         gone = [pk for url, pk in self.questions.items() if url not in protected]
         stale = Question.objects.filter(pk__in=gone).exclude(status=Question.Status.UNPUBLISHED, source_missing=True)
         if self.dry_run:

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from qa.models import MAX_RELATED, SEO, Question, RelatedArticle, Subject
+from qa.paths import ARTICLE_PATH
+
 # LaTeX commands that begin with "n": in an answer, "\n" followed by one of these
 # (as a whole word) is the command, not a line break.  "\t" is never a tab.
 LATEX_N_COMMANDS = (
@@ -40,17 +43,22 @@ def encode_answer(body: str) -> str:
 
 MAX_SEED_BYTES = 2 * 1024 * 1024
 MAX_NESTING = 8
-MAX_RELATED = 5
-# \Z, not $: "$" also matches before a trailing newline, which would let "…/slug\n" through.
-URL_PATTERN = re.compile(r"^/learn/([a-z0-9]+(?:-+[a-z0-9]+)*)/questions/([a-z0-9]+(?:-+[a-z0-9]+)*)\Z")
 RELATED_KEY = re.compile(r"^related_article([0-9]{1,9})\Z")  # bounded: int() refuses 4,300+ digits
-# The widest values the database columns take (Subject.slug, Question.slug, SEO.title, BigIntegerField).
-MAX_SUBJECT_SLUG, MAX_SLUG, MAX_SEO_TITLE = 100, 255, 300
-MAX_ID = 2**63 - 1
+
+
+def _max_length(model, field):
+    return model._meta.get_field(field).max_length
+
+
+# The widest values the database columns take: a longer one is refused here, never cut.
+MAX_SUBJECT_SLUG, MAX_SLUG = _max_length(Subject, "slug"), _max_length(Question, "slug")
+MAX_SEO_TITLE = _max_length(SEO, "title")
+MAX_ID = 2**63 - 1  # BigIntegerField
 REQUIRED = ("id", "date", "title", "question", "answer", "url")
 TEXT_LIMITS = {
-    "title": 500, "article_title": 500, "author": 200, "date_format": 50, "post_on_text": 100,
-    "subject": 200, "file_name": 300,
+    **{key: _max_length(Question, key) for key in ("title", "article_title", "author", "date_format", "post_on_text")},
+    "subject": _max_length(RelatedArticle, "target_subject"),
+    "file_name": 300,  # kept in Question.extra (JSON); a file name longer than this is no real one
 }
 # Front-matter keys with a column (or a table) of their own; everything else is kept in `extra`.
 KNOWN_KEYS = {
@@ -210,7 +218,7 @@ def _date(data):
 def _url(value, key="url"):
     if not isinstance(value, str):
         raise SeedError(f"'{key}' must be text, not {_type_name(value)}")
-    match = URL_PATTERN.match(value)
+    match = ARTICLE_PATH.match(value)
     if not match:
         raise SeedError(
             f"'{key}' {value[:200]!r} is not of the form /learn/<subject>/questions/<slug> "
