@@ -18,7 +18,7 @@ def test_built_paths_are_the_urlconfs_own():
     [
         ("/learn/biology/questions/how-do-cells-divide", ("biology", "how-do-cells-divide")),
         ("  /learn/a/questions/b  ", ("a", "b")),
-        ("/learn/biology/questions/how-do-cells-divide\n", None),  # not "$": no trailing newline
+        ("/learn/biology/questions/how-do-cells-divide\n", ("biology", "how-do-cells-divide")),  # stripped
         ("/learn/Biology/questions/x", None),
         ("/learn/biology/questions/", None),
         ("/learn/biology/questions/a/b", None),
@@ -29,6 +29,12 @@ def test_built_paths_are_the_urlconfs_own():
 )
 def test_split_article_path(path, parts):
     assert split_article_path(path) == parts
+
+
+def test_the_pattern_refuses_a_trailing_newline():
+    from qa.paths import ARTICLE_PATH
+
+    assert ARTICLE_PATH.match("/learn/a/questions/b") and not ARTICLE_PATH.match("/learn/a/questions/b\n")
 
 
 def test_slugs():
