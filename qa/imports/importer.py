@@ -10,7 +10,6 @@ Each batch holds the search index's triggers back and indexes its articles once 
 into an empty index (a first load) the whole index is built once, after the last batch
 (qa.search.index.deferred and needs_rebuild).
 """
-import csv
 import ctypes
 import gc
 import multiprocessing
@@ -20,19 +19,21 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import reversion
-import yaml
 from django.contrib.redirects.models import Redirect
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from qa.imports import legacy_redirects, subjects
 from qa.imports.bulk import delete_rows, insert_rows, update_rows
+from qa.imports.report import ImportInputError, ImportReport
 from qa.imports.seedfile import MAX_SEED_BYTES, Seed, SeedError, content_hash, parse_seed
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
-from qa.paths import article_path, is_slug
-from qa.redirects import add_redirects, normalise_path, save_redirects
+from qa.paths import article_path
+from qa.redirects import add_redirects
 from qa.rendering.markdown import render_markdown
 from qa.search import index
 from qa.serving import page_cache
@@ -47,46 +48,34 @@ QUESTION_FIELDS = [
     "title", "article_title", "question", "date", "author", "source_id", "score", "no_index",
     "date_format", "post_on_text", "extra", "source_hash", "source_missing", "updated_at",
 ]
-SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to"}
-
-
-class ImportInputError(Exception):
-    """Input the import cannot start with (a missing path, an unreadable subjects file)."""
 
 
 @dataclass
-class FileError:
-    path: str
-    reason: str
+class Catalogue:
+    """The import's whole state: the rows it read once at its start, and the files of this run."""
 
-    def __str__(self):
-        return f"{self.path}: {self.reason}"
+    by_url: dict[str, int]  # every stored article's declared path → its pk
+    by_digest: dict[str, tuple[int, bool]]  # source_hash → (pk, source_missing)
+    missing: set[int]  # articles a --sync unpublished because their file was gone
+    subjects: dict[str, int]  # subject slug → pk, new subjects added as the batches create them
+    claimed: dict[str, Path] = field(default_factory=dict)  # url → the file declaring it in this run
+    failed: list[Path] = field(default_factory=list)  # files that could not be imported
 
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    unpublished: int = 0
-    failed: int = 0
-    redirects: int = 0
-    seconds: float = 0.0
-    errors: list[FileError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def fail(self, path, reason):
-        self.failed += 1
-        # One line per bad file, whatever it holds: a YAML or database message may span
-        # lines, and a file name may contain a newline or bytes that are not UTF-8.
-        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
-        self.errors.append(FileError(shown, " ".join(str(reason).split())))
-
-    def summary(self):
-        return (
-            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"unpublished {self.unpublished}, failed {self.failed}, {self.seconds:.1f} s"
+    @classmethod
+    def read(cls) -> "Catalogue":
+        rows = list(
+            Question.objects.order_by().values_list("pk", "source_hash", "source_missing", "subject__slug", "slug")
         )
+        return cls(
+            by_url={article_path(s, slug): pk for pk, _, _, s, slug in rows},
+            by_digest={digest: (pk, missing) for pk, digest, missing, _, _ in rows},
+            missing={pk for pk, _, missing, _, _ in rows if missing},
+            subjects=dict(Subject.objects.values_list("slug", "pk")),
+        )
+
+    @cached_property
+    def url_by_pk(self) -> dict[int, str]:
+        return {pk: url for url, pk in self.by_url.items()}
 
 
 @dataclass
@@ -96,12 +85,6 @@ class Parsed:
     seed: Seed | None = None
     html: str = ""
     error: str = ""
-
-
-def title_from_slug(slug: str) -> str:
-    """ "history-of-the-world" → "History of the World"."""
-    words = slug.split("-")
-    return " ".join(w if i and w in SMALL_WORDS else w.capitalize() for i, w in enumerate(words))
 
 
 def collect_seed_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -153,93 +136,31 @@ class SeedImporter:
         self.progress = progress or (lambda n: None)
         self.workers = workers or os.cpu_count() or 1
         self.report = ImportReport()
-
-    # -- subjects and redirects ------------------------------------------------------------
+        self.catalogue: Catalogue | None = None  # read by run()
+        self.rebuild_index = False
 
     def load_subjects(self, path) -> None:
-        """Apply titles, the listed flag and the order from a subjects YAML file."""
-        try:
-            entries = yaml.load(Path(path).read_text("utf-8"), Loader=yaml.CSafeLoader) or []
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ImportInputError(f"{path}: cannot read subjects: {exc}") from None
-        if not isinstance(entries, list):
-            raise ImportInputError(f"{path}: expected a list of subjects with slug, title and listed")
-        existing = {s.slug: s for s in Subject.objects.all()}
-        for position, entry in enumerate(entries):
-            slug = entry.get("slug") if isinstance(entry, dict) else None
-            if not isinstance(slug, str) or not is_slug(slug):
-                self.report.warnings.append(f"{path}: entry {position + 1} has no valid slug; skipped")
-                continue
-            values = {
-                "title": str(entry.get("title") or title_from_slug(slug)),
-                "is_listed": bool(entry.get("listed", True)),
-                "position": position,
-            }
-            subject = existing.get(slug)
-            if subject is None:
-                if not self.dry_run:
-                    Subject.objects.create(slug=slug, **values)
-            elif any(getattr(subject, k) != v for k, v in values.items()) and not self.dry_run:
-                Subject.objects.filter(pk=subject.pk).update(**values, updated_at=timezone.now())
+        subjects.load_subjects(path, self.report, dry_run=self.dry_run)
 
     def load_redirects(self, path) -> None:
-        """Load permanent redirects from an ``old_path,new_path`` CSV, resolved so none chains."""
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.reader(fh))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise ImportInputError(f"{path}: cannot read redirects: {exc}") from None
-        if rows and [c.strip().lower() for c in rows[0][:2]] == ["old_path", "new_path"]:
-            rows = rows[1:]
-        live = None  # the published articles' paths, read only if the CSV has a conflict
-        targets: dict[str, str] = {}
-        for number, row in enumerate(rows, start=2):
-            if len(row) < 2 or not row[0].strip() or not row[1].strip():
-                self.report.warnings.append(f"{path}:{number}: expected old_path,new_path; skipped")
-                continue
-            old, new = normalise_path(row[0]), normalise_path(row[1])
-            if old == new:
-                continue
-            # Where the CSV names two targets for one old URL, a live article wins.
-            if old in targets and targets[old] != new:
-                if live is None:
-                    live = {
-                        article_path(s, slug)
-                        for s, slug in Question.objects.published().values_list("subject__slug", "slug")
-                    }
-                keep = new if (new in live and targets[old] not in live) else targets[old]
-                self.report.warnings.append(f"{path}:{number}: {old} has two targets; keeping {keep}")
-                new = keep
-            targets[old] = new
-        if self.dry_run:
-            return
-        self.report.redirects += save_redirects(targets)
+        legacy_redirects.load_redirects(path, self.report, dry_run=self.dry_run)
 
     # -- articles --------------------------------------------------------------------------
 
     def run(self, files: list[Path]) -> ImportReport:
         """Import the given seed files (see :func:`collect_seed_files`)."""
         started = time.monotonic()
-        rows = list(
-            Question.objects.order_by().values_list("pk", "source_hash", "source_missing", "subject__slug", "slug")
-        )
-        known = {digest: (pk, missing) for pk, digest, missing, _, _ in rows}
-        self.questions = {article_path(s, slug): pk for pk, _, _, s, slug in rows}
-        self.missing = {pk for pk, _, missing, _, _ in rows if missing}
-        self.paths_by_url: dict[str, Path] = {}
-        self.failed_paths: list[Path] = []
-        self.subjects = dict(Subject.objects.values_list("slug", "pk"))
-        url_by_pk = {pk: url for url, pk in self.questions.items()}
+        self.catalogue = Catalogue.read()
 
         # Into an empty (or cut-short) search index, the batches leave the index alone and
         # it is built once at the end, even when the import is interrupted.
         self.rebuild_index = not self.dry_run and index.needs_rebuild(connection)
         try:
             batch: list[Parsed] = []
-            for parsed in self._parsed(files, known, url_by_pk):
+            for parsed in self._parsed(files):
                 self.progress(1)
                 if parsed.error:
-                    self.failed_paths.append(parsed.path)
+                    self.catalogue.failed.append(parsed.path)
                     self.report.fail(parsed.path, parsed.error)
                     continue
                 batch.append(parsed)
@@ -258,7 +179,7 @@ class SeedImporter:
         self.report.seconds = time.monotonic() - started
         return self.report
 
-    def _parsed(self, files, known, url_by_pk) -> Iterator[Parsed]:
+    def _parsed(self, files) -> Iterator[Parsed]:
         """Yield a Parsed for every file that needs work, in file order.
 
         Files are read in chunks, and the next chunk is handed to the workers before this
@@ -268,7 +189,7 @@ class SeedImporter:
         in_flight: deque[Iterator[Parsed]] = deque()
         try:
             for start in range(0, len(files), READ_CHUNK):
-                work = self._needing_work(files[start : start + READ_CHUNK], known, url_by_pk)
+                work = self._needing_work(files[start : start + READ_CHUNK])
                 if len(work) >= SMALL_WORK and self.workers > 1 and pool is None:
                     # Workers only parse and render; they never touch the inherited database
                     # connection, and exit through os._exit, so it stays the parent's alone.
@@ -286,21 +207,21 @@ class SeedImporter:
             if pool is not None:
                 pool.terminate()
 
-    def _needing_work(self, paths, known, url_by_pk) -> list[tuple[Path, str, bytes]]:
+    def _needing_work(self, paths) -> list[tuple[Path, str, bytes]]:
         """Read the files; report unreadable ones and count unchanged ones; return the rest."""
         work = []
         for path in paths:
             data, error = _read(path)
             if data is None:
                 self.progress(1)
-                self.failed_paths.append(path)
+                self.catalogue.failed.append(path)
                 self.report.fail(path, error)
                 continue
             digest = content_hash(data)
-            hit = known.get(digest)
+            hit = self.catalogue.by_digest.get(digest)
             if hit and not hit[1]:
                 self.progress(1)
-                if self._claim(path, url_by_pk[hit[0]]):
+                if self._claim(path, self.catalogue.url_by_pk[hit[0]]):
                     self.report.unchanged += 1
                 continue
             work.append((path, digest, data))
@@ -308,22 +229,23 @@ class SeedImporter:
 
     def _claim(self, path: Path, url: str) -> bool:
         """Take ``url`` for ``path``; a second file declaring it in this run fails."""
-        if url in self.paths_by_url:
-            self.report.fail(path, f"repeats the url {url} of {self.paths_by_url[url]}")
+        claimed = self.catalogue.claimed
+        if url in claimed:
+            self.report.fail(path, f"repeats the url {url} of {claimed[url]}")
             return False
-        self.paths_by_url[url] = path
+        claimed[url] = path
         return True
 
     def _write(self, batch: list[Parsed]) -> None:
         accepted = []
         for parsed in batch:
             if not self._claim(parsed.path, parsed.seed.url):
-                self.failed_paths.append(parsed.path)
+                self.catalogue.failed.append(parsed.path)
                 continue
             accepted.append(parsed)
         if self.dry_run:
             for parsed in accepted:
-                if parsed.seed.url in self.questions:
+                if parsed.seed.url in self.catalogue.by_url:
                     self.report.updated += 1
                 else:
                     self.report.created += 1
@@ -344,11 +266,11 @@ class SeedImporter:
         now = timezone.now()
         for parsed in batch:
             slug = parsed.seed.subject_slug
-            if slug not in self.subjects:
-                subject, _ = Subject.objects.get_or_create(slug=slug, defaults={"title": title_from_slug(slug)})
-                self.subjects[slug] = subject.pk
-        new = [p for p in batch if p.seed.url not in self.questions]
-        old = [p for p in batch if p.seed.url in self.questions]
+            if slug not in self.catalogue.subjects:
+                subject, _ = Subject.objects.get_or_create(slug=slug, defaults={"title": subjects.title_from_slug(slug)})
+                self.catalogue.subjects[slug] = subject.pk
+        new = [p for p in batch if p.seed.url not in self.catalogue.by_url]
+        old = [p for p in batch if p.seed.url in self.catalogue.by_url]
         with index.deferred(connection, refresh_at_end=not self.rebuild_index) as touched:
             pairs = self._insert_questions(new, now) + self._update_questions(old, now)
             pks = [pk for pk, _ in pairs]
@@ -372,7 +294,7 @@ class SeedImporter:
         if old:
             self._record_revisions(pks[len(new) :])
         for pk, parsed in pairs[: len(new)]:
-            self.questions[parsed.seed.url] = pk
+            self.catalogue.by_url[parsed.seed.url] = pk
         self.report.created += len(new)
         self.report.updated += len(old)
 
@@ -381,16 +303,16 @@ class SeedImporter:
         rows = []
         for parsed in new:
             values = self._question_values(parsed, now)
-            subject = self.subjects[parsed.seed.subject_slug]
+            subject = self.catalogue.subjects[parsed.seed.subject_slug]
             rows.append((subject, parsed.seed.slug, Question.Status.PUBLISHED, None, now, *map(values.get, QUESTION_FIELDS)))
         inserted = insert_rows(Question, columns, rows, returning=("id", "subject_id", "slug"))
         pk_of = {(subject, slug): pk for pk, subject, slug in inserted}
-        return [(pk_of[self.subjects[p.seed.subject_slug], p.seed.slug], p) for p in new]
+        return [(pk_of[self.catalogue.subjects[p.seed.subject_slug], p.seed.slug], p) for p in new]
 
     def _update_questions(self, old: list[Parsed], now) -> list[tuple[int, Parsed]]:
-        pks = [self.questions[p.seed.url] for p in old]
+        pks = [self.catalogue.by_url[p.seed.url] for p in old]
         # An article that comes back after a --sync unpublished it is published again.
-        returning = [pk for pk in pks if pk in self.missing]
+        returning = [pk for pk in pks if pk in self.catalogue.missing]
         rows = []
         for pk, parsed in zip(pks, old, strict=True):
             values = self._question_values(parsed, now)
@@ -440,11 +362,11 @@ class SeedImporter:
 
     def _sync(self) -> None:
         """Unpublish what the files no longer hold, and redirect articles that moved subject."""
-        protected = set(self.paths_by_url)
-        for path in self.failed_paths:
+        protected = set(self.catalogue.claimed)
+        for path in self.catalogue.failed:
             # A broken file still exists: never unpublish the article it most likely holds.
             protected.add(article_path(path.parent.name, path.stem))
-        gone = [pk for url, pk in self.questions.items() if url not in protected]
+        gone = [pk for url, pk in self.catalogue.by_url.items() if url not in protected]
         stale = Question.objects.filter(pk__in=gone).exclude(status=Question.Status.UNPUBLISHED, source_missing=True)
         if self.dry_run:
             self.report.unpublished += stale.count()

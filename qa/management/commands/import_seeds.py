@@ -4,7 +4,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from qa.imports.importer import ImportInputError, SeedImporter, collect_seed_files
+from qa.imports.importer import SeedImporter, collect_seed_files
+from qa.imports.report import ImportInputError
 
 
 class Command(BaseCommand):
