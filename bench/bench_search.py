@@ -85,7 +85,7 @@ def measure() -> None:
     from django.core.paginator import Paginator
     from django.db import connection
 
-    from qa.search.query import search_questions
+    from qa.search.results import search_questions
 
     def run(query):
         results = search_questions(query)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from qa import seo, sitemaps
 from qa.models import Question, Subject
 from qa.related import resolve_links
-from qa.search.query import search_questions
+from qa.search.results import search_questions
 
 QUESTIONS_PER_PAGE = 20
 RESULTS_PER_PAGE = 20

@@ -19,7 +19,8 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from qa.models import SEO, Answer, Question, SearchDocument
 from qa.search import index
-from qa.search.query import MAX_QUERY_CHARS, admin_search, parse_query, search_questions
+from qa.search.query import MAX_QUERY_CHARS, parse_query
+from qa.search.results import admin_search, search_questions
 from tests.conftest import CORPUS_DIR
 from tests.factories_search import make_question, make_subject
 from tests.seedfiles import write_seed
@@ -174,7 +175,7 @@ class ResultPagesTests(TestCase):
     def test_results_stop_at_the_most_anyone_pages_through(self):
         from unittest import mock
 
-        with mock.patch("qa.search.query.MAX_RESULTS", 10):  # the same rules apply at 1,000
+        with mock.patch("qa.search.results.MAX_RESULTS", 10):  # the same rules apply at 1,000
             results = search_questions("tundra")
             assert results.count() == 10 and results.more_than_shown
             assert len(list(results)) == 10
@@ -182,7 +183,8 @@ class ResultPagesTests(TestCase):
         assert not search_questions("tundra").more_than_shown
 
     def test_slices_run_across_segments(self):
-        from qa.search.query import SearchResults, parse_query
+        from qa.search.query import parse_query
+        from qa.search.results import SearchResults
 
         first = Question.objects.filter(question__startswith="Tundra").order_by("pk")
         second = Question.objects.exclude(question__startswith="Tundra").order_by("pk")

@@ -109,7 +109,7 @@ class PaginationAndFilterTests(TestCase):
         assert [h["question"].question for h in response.context["hits"]] == ["Osmosis in physics?"]
 
     def test_very_many_results_say_so(self):
-        with mock.patch("qa.search.query.MAX_RESULTS", 20):
+        with mock.patch("qa.search.results.MAX_RESULTS", 20):
             response = self.client.get(URL, {"q": "osmosis"})
         self.assertContains(response, "More than 20 results; the best 20 are shown")
 

@@ -33,7 +33,7 @@ from qa.admin.forms import (
 from qa.admin.markdownx import AnswerEditorWidget
 from qa.admin.paginators import CachedCountPaginator
 from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
-from qa.search import query
+from qa.search import results
 
 # Set on the request by revision_view: a revert writes the old version to the database before
 # the form is saved, so save_model can no longer read where the article was.
@@ -166,7 +166,7 @@ class QuestionAdmin(VersionAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # The site's full-text index, drafts included, instead of LIKE over 36,000 rows.
-        return query.admin_search(queryset, search_term)
+        return results.admin_search(queryset, search_term)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
