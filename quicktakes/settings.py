@@ -218,8 +218,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # The one rendering pipeline also drives the editor's live preview.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "qa.rendering.markdown.render_markdown"
-# The editor's two endpoints (staff only, see qa/admin/markdownx.py). The widget reads these paths and
-# qa/admin/markdownx.py builds its URLconf from them, so they cannot drift apart.
+# The editor's two endpoints (staff only, see qa/admin/editor_views.py). The widget reads these paths and
+# qa/admin/editor_views.py builds its URLconf from them, so they cannot drift apart.
 MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
 # Uploaded images: at most this many bytes (5 MB by default), stored under MEDIA_ROOT/MEDIA_PATH.

@@ -8,7 +8,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="qa:learn-index", permanent=False)),
     path(settings.ADMIN_URL, admin.site.urls),
     # markdownx's preview and upload endpoints, staff only, under markdownx's URL names.
-    path("", include("qa.admin.markdownx")),
+    path("", include("qa.admin.editor_views")),
     path("", include("qa.urls")),
 ]
 # Uploaded images in development; production serves MEDIA_ROOT itself (docs/media.md).

@@ -12,7 +12,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from PIL import Image
 
-from qa.admin.markdownx import AnswerEditorWidget
+from qa.admin.widgets import AnswerEditorWidget
 from qa.rendering.markdown import render_markdown
 from tests.factories_admin import image_bytes, make_staff, make_superuser
 

@@ -1,7 +1,7 @@
 """QuickTakes CMS: subjects and questions in the Django admin.
 
 The admin stays declarative; what edits do beyond their rows (redirects, bulk work) lives in
-qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/markdownx.py.
+qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/widgets.py and qa/admin/editor_views.py.
 """
 import functools
 
@@ -30,8 +30,8 @@ from qa.admin.forms import (
     SEOForm,
     article_label,
 )
-from qa.admin.markdownx import AnswerEditorWidget
 from qa.admin.paginators import CachedCountPaginator
+from qa.admin.widgets import AnswerEditorWidget
 from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
 from qa.search import results
 
