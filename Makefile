@@ -8,7 +8,7 @@ REDIS ?= redis://127.0.0.1:6379/1
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-.PHONY: install run test test-sqlite test-postgres
+.PHONY: install run test lint test-sqlite test-postgres
 install: $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
 
@@ -17,8 +17,12 @@ run: install
 	DEBUG=1 $(PY) manage.py import_seeds fixtures --subjects fixtures/subjects.yaml
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-# The whole suite twice: on the embedded SQLite default, then on PostgreSQL with the Redis cache.
-test: install test-sqlite test-postgres
+# The linter, then the whole suite twice: on the embedded SQLite default, then on PostgreSQL
+# with the Redis cache.
+test: install lint test-sqlite test-postgres
+
+lint:
+	$(VENV)/bin/ruff check .
 
 test-sqlite:
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest
