@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` (set up and serve) and `make test` (the whole suite).
+# `make install` sets up both: Python packages in .venv, npm packages (KaTeX) in node_modules.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -11,6 +12,7 @@ $(PY):
 .PHONY: install run test lint test-sqlite test-postgres
 install: $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	npm ci --no-audit --no-fund --loglevel=error
 
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput

@@ -200,7 +200,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # KaTeX's stylesheet, fonts and copy-tex script, from the npm package (`npm ci`), served
+    # hashed and compressed like every other static file. Nothing of KaTeX is committed.
+    ("katex", BASE_DIR / "node_modules" / "katex" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -267,6 +272,10 @@ CSP_READERS = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
+    # KaTeX positions the parts of a formula with style attributes (heights, shifts). Style
+    # attributes only: <style> elements and stylesheets stay 'self'. Answers cannot write one:
+    # the sanitiser keeps no style but a table cell's text-align, and KaTeX's come after it.
+    "style-src-attr": ["'unsafe-inline'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],

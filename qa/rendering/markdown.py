@@ -1,10 +1,12 @@
 """The one Markdown → safe HTML pipeline: pages (stored in Answer.html), the admin preview
 (MARKDOWNX_MARKDOWNIFY_FUNCTION) and the import all call :func:`render_markdown`.
 
-CommonMark (markdown-it-py) with GFM tables and strikethrough, math typeset to MathML on
-the server (qa.rendering.mathsyntax finds it, qa.rendering.mathml converts it), fenced code highlighted by
-Pygments (classes styled by static/css/code.css), headings with id anchors. Raw HTML in
-the Markdown is not parsed, and the result goes through nh3 with an explicit allow-list.
+CommonMark (markdown-it-py) with GFM tables and strikethrough, math typeset by KaTeX on
+the server (qa.rendering.mathsyntax finds it, qa.rendering.math puts KaTeX's output in after
+the sanitiser), fenced code highlighted by Pygments (classes styled by static/css/code.css),
+headings with id anchors and, for a long answer, a table of contents (qa.rendering.toc).
+Raw HTML in the Markdown is not parsed, and the result goes through nh3 with an explicit
+allow-list.
 """
 import functools
 import html
@@ -19,8 +21,9 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-from qa.rendering.mathml import FALLBACK_CLASS, latex_to_mathml
+from qa.rendering import math
 from qa.rendering.mathsyntax import math_plugin
+from qa.rendering.toc import table_of_contents
 
 PYGMENTS_STYLE = "default"
 CODE_CSS_SCOPE = ".highlight"
@@ -32,30 +35,6 @@ HTML_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "span", "div",
 }
-# Everything latex2mathml emits.
-MATHML_TAGS = {
-    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac",
-    "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded",
-    "mphantom", "menclose",
-}
-MATHML_ATTRIBUTES = {
-    "math": {"display"},
-    "mi": {"mathvariant"},
-    "mn": {"mathvariant"},
-    "mtext": {"mathvariant"},
-    "mo": {"stretchy", "fence", "form", "separator", "lspace", "rspace", "minsize", "maxsize", "largeop",
-           "movablelimits", "accent", "mathvariant"},
-    "mspace": {"width", "height", "depth", "linebreak"},
-    "mfrac": {"linethickness"},
-    "mover": {"accent"},
-    "munder": {"accentunder"},
-    "mtable": {"columnalign", "rowspacing", "columnspacing", "columnlines", "rowlines", "frame", "displaystyle"},
-    "mtr": {"columnalign"},
-    "mtd": {"columnalign", "columnspan", "rowspan"},
-    "mstyle": {"displaystyle", "scriptlevel", "mathsize", "mathvariant"},
-    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
-    "menclose": {"notation"},
-}
 ATTRIBUTES = {
     **{heading: {"id"} for heading in ("h1", "h2", "h3", "h4", "h5", "h6")},
     "a": {"href", "title", "rel"},
@@ -63,18 +42,16 @@ ATTRIBUTES = {
     "ol": {"start"},
     "th": {"style"},
     "td": {"style"},
-    **MATHML_ATTRIBUTES,
 }
 # Pygments' short token classes (k, nf, s2…) plus the pipeline's own.
 ALLOWED_CLASSES = {
     "span": {cls for cls in STANDARD_TYPES.values() if cls} | {"math-display"},
     "pre": {"highlight"},
     "div": {"math-display"},
-    "code": {FALLBACK_CLASS},
     "a": {"header-anchor"},
 }
 SANITIZER = nh3.Cleaner(
-    tags=HTML_TAGS | MATHML_TAGS,
+    tags=HTML_TAGS,
     clean_content_tags={"script", "style"},
     attributes=ATTRIBUTES,
     allowed_classes=ALLOWED_CLASSES,
@@ -139,7 +116,7 @@ def _render_image(self, tokens, idx, options, env):
 def _build() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
     md.enable(["table", "strikethrough"])
-    md.use(math_plugin, render_math=latex_to_mathml)
+    md.use(math_plugin, render_math=math.placeholder)
     md.core.ruler.push("demote_h1", _demote_h1)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_slug, permalink=True, permalinkSymbol="#")
     md.add_render_rule("link_open", _render_link_open)
@@ -152,7 +129,9 @@ _MD = _build()
 
 def render_markdown(text: str) -> str:
     """Markdown with math → sanitised HTML, ready to be stored and marked safe."""
-    return SANITIZER.clean(_MD.render(text or ""))
+    env: dict = {}
+    sanitised = SANITIZER.clean(_MD.render(math.without_placeholders(text or ""), env))
+    return math.fill(table_of_contents(sanitised) + sanitised, env.get("formulas", []))
 
 
 def pygments_stylesheet() -> str:

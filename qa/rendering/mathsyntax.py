@@ -2,11 +2,12 @@ r"""Markdown-it rules for the math the seeds use: ``$…$``, ``$$…$$``, ``\(�
 
 The seeds were written for remark-math, which takes any ``$…$`` pair as math, while
 answers also quote prices ("a unit at $7.25 … equipment for $26,000"). An inline
-``$…$`` is math when the spacing just inside the pair is symmetric and the closing
-``$`` is not followed by a digit:
+``$…$`` is math unless the closing ``$`` is followed by a digit or the pair is tight
+inside its opening and padded inside its closing:
 
-* tight on both sides, ``$x^2$`` (pandoc's rule), or
-* padded on both sides, ``$ \Delta H $`` (remark-math's spaced style).
+* tight on both sides, ``$x^2$`` (pandoc's rule),
+* padded on both sides, ``$ \Delta H $`` (remark-math's spaced style), or
+* padded opening, tight closing, ``$ -1 < x < 7$``.
 
 A price never matches: the next ``$`` after ``$7.25`` is the start of another amount,
 so it is preceded by a space (``$7.25 … for $26,000``: tight opening, padded closing)
@@ -28,7 +29,7 @@ MAX_BLOCK_LINES = 200
 
 
 def math_plugin(md: MarkdownIt, render_math) -> None:
-    """Add the math rules; ``render_math(latex, display) -> html`` typesets each formula."""
+    """Add the math rules; ``render_math(latex, display, env) -> html`` typesets each formula."""
     md.block.ruler.before(
         "fence", "math_block", math_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
@@ -36,13 +37,13 @@ def math_plugin(md: MarkdownIt, render_math) -> None:
     md.inline.ruler.before("escape", "math_inline", math_inline)
 
     def render_inline(self, tokens, idx, options, env):
-        return render_math(tokens[idx].content, False)
+        return render_math(tokens[idx].content, False, env)
 
     def render_inline_display(self, tokens, idx, options, env):
-        return f'<span class="math-display">{render_math(tokens[idx].content, True)}</span>'
+        return f'<span class="math-display">{render_math(tokens[idx].content, True, env)}</span>'
 
     def render_block(self, tokens, idx, options, env):
-        return f'<div class="math-display">{render_math(tokens[idx].content, True)}</div>\n'
+        return f'<div class="math-display">{render_math(tokens[idx].content, True, env)}</div>\n'
 
     md.add_render_rule("math_inline", render_inline)
     md.add_render_rule("math_inline_display", render_inline_display)
@@ -53,7 +54,7 @@ def is_inline_formula(content: str, after: str) -> bool:
     """Whether ``$content$`` followed by the character ``after`` is math rather than prices."""
     if not content.strip() or after.isdigit():
         return False
-    return content[0].isspace() == content[-1].isspace()
+    return content[0].isspace() or not content[-1].isspace()
 
 
 def math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

@@ -1,0 +1,219 @@
+r"""Server-side math typesetting with KaTeX, run inside Python on V8 (mini-racer).
+
+Why KaTeX on the server: it covers far more of what the answers write than latex2mathml
+(``aligned``, ``cases``, ``\ce`` through mhchem, ``\text{$…$}``…), its output looks the
+same in every browser (HTML + CSS + fonts, with MathML alongside for screen readers),
+and the page needs no JavaScript: the HTML is computed once, at import/render time.
+
+Why mini-racer: it embeds V8 as a Python extension, so typesetting is a function call,
+not a Node.js subprocess or service to deploy. KaTeX itself comes from npm
+(``package-lock.json``, ``npm ci``) and is read from ``node_modules`` at run time.
+
+One V8 context per process, created on first use. V8 (and mini-racer's event-loop
+thread) cannot cross ``fork()``: a child that touches, or merely finalises, a context
+inherited from its parent hangs. So the context is closed in the parent just before any
+fork (``os.register_at_fork``) and the child makes its own; the owner's pid is checked
+as well.
+
+:func:`typeset` sends every uncached formula of a call to V8 in one round trip (a JSON
+array in, a JSON array out), with a time and memory bound. A batch that runs out of
+time is retried formula by formula in a fresh context, so one hostile formula costs
+only itself.
+"""
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
+
+# Where ``npm ci`` put KaTeX (package.json at the project's root).
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+SCRIPTS = ("katex/dist/katex.min.js", "katex/dist/contrib/mhchem.min.js")
+
+# KaTeX options for every formula (displayMode and macros are set per formula in JS).
+OPTIONS = {
+    # HTML for the eye (needs katex.min.css and its fonts), MathML for screen readers.
+    "output": "htmlAndMathml",
+    # An error is a refusal we can see (and show the source instead), not red text in the page.
+    "throwOnError": True,
+    # No \href, \url, \includegraphics, \htmlClass/\htmlId/\htmlStyle/\htmlData: the
+    # answers are imported content, and links/images/attributes are not for math to make.
+    "trust": False,
+    # Real content is not strict LaTeX (Unicode letters in math, "\\" in inline math…);
+    # "ignore" renders it as KaTeX best can without logging to a console nobody reads.
+    "strict": "ignore",
+    # Macro expansions per formula; stops \def\a{\a\a}\a. KaTeX's default, stated
+    # explicitly because it is a safety bound (real formulas, \ce included, use far fewer).
+    "maxExpand": 1000,
+    # User-given sizes (\rule, \kern, \hspace, \raisebox, \fontsize…) are clamped to
+    # this many em: a line of prose is ~35 em, so a formula cannot paint a box over
+    # the page, while the largest real spacing (\hspace{2cm}, \qquad) is ~5 em.
+    "maxSize": 10,
+}
+# KaTeX is ~1 ms a formula once warm; 50 ms a formula is plenty, with a floor for the
+# first (cold) call. A formula alone gets FORMULA_TIMEOUT_SEC.
+BATCH_TIMEOUT_SEC, BATCH_TIMEOUT_PER_FORMULA_SEC = 2.0, 0.05
+FORMULA_TIMEOUT_SEC = 1.0
+MAX_MEMORY = 256 * 1024 * 1024  # V8 hard heap limit: KaTeX needs ~20 MB
+MAX_FORMULA_CHARS = 5000
+CACHE_SIZE = 4096  # entries; ~2 KB of HTML each on average
+
+# A fresh ``macros: {}`` for each formula: KaTeX writes \gdef/\global definitions into
+# the macros object it is given, so a shared one would leak them into later formulas.
+_TYPESET_JS = r"""
+var __typeset = function (items, options) {
+  return items.map(function (item) {
+    var opts = Object.assign({}, options, {displayMode: item[1], macros: {}});
+    try {
+      return katex.renderToString(item[0], opts);
+    } catch (e) {
+      // ParseError for what KaTeX refuses; RangeError (stack) for absurd nesting.
+      return {error: String((e && e.message) || e)};
+    }
+  });
+};
+"""
+
+
+class _Engine:
+    """A V8 context with KaTeX and mhchem loaded, owned by one process."""
+
+    def __init__(self, node_modules: Path):
+        sources = []
+        for script in SCRIPTS:
+            path = node_modules / script
+            if not path.is_file():
+                raise RuntimeError(
+                    f"KaTeX is not installed: {path} is missing. Run `npm ci` in the "
+                    f"directory holding package-lock.json (node_modules is {node_modules})."
+                )
+            sources.append(path.read_text(encoding="utf-8"))
+        self.pid = os.getpid()
+        self.racer = MiniRacer()
+        self.racer.set_hard_memory_limit(MAX_MEMORY)
+        for source in sources:
+            self.racer.eval(source)
+        self.racer.eval(_TYPESET_JS)
+
+    def run(self, items: list[tuple[str, bool]], timeout: float) -> list[str | dict]:
+        return self.racer.call("__typeset", items, OPTIONS, timeout_sec=timeout)
+
+    def close(self) -> None:
+        self.racer.close()
+
+
+_engine: _Engine | None = None
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[str, bool], str | None] = OrderedDict()
+# Engines found in a forked child (a fork the hooks below did not see). Never closed:
+# closing or even garbage-collecting one hangs the child, so they stay referenced.
+_orphans: list[_Engine] = []
+# The latest refusal reasons, for diagnostics (survey, logs): (latex, display) → message.
+last_errors: dict[tuple[str, bool], str] = {}
+
+
+def _get_engine() -> _Engine:
+    global _engine
+    if _engine is not None and _engine.pid != os.getpid():
+        _orphans.append(_engine)
+        _engine = None
+    if _engine is None:
+        _engine = _Engine(NODE_MODULES)
+    return _engine
+
+
+def _reset_engine() -> None:
+    """Close this process's context; the next call makes a new one."""
+    global _engine
+    if _engine is not None and _engine.pid == os.getpid():
+        _engine.close()
+    _engine = None
+
+
+def _before_fork() -> None:
+    # Take the lock so no typesetting is half-way, then close V8 in the parent, where
+    # its threads live: the child then inherits no context at all.
+    _lock.acquire()
+    _reset_engine()
+
+
+def _after_fork_in_parent() -> None:
+    _lock.release()
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
+)
+
+
+def _render(items: list[tuple[str, bool]]) -> list[str | dict]:
+    """KaTeX results for ``items``: HTML, or {"error": message}. Caller holds the lock."""
+    timeout = max(BATCH_TIMEOUT_SEC, BATCH_TIMEOUT_PER_FORMULA_SEC * len(items))
+    try:
+        return _get_engine().run(items, timeout)
+    except (JSTimeoutException, JSOOMException):
+        # A context whose run was cut short is not trusted again.
+        _reset_engine()
+        if len(items) == 1:
+            return [{"error": "time or memory limit reached"}]
+    results = []
+    for item in items:
+        try:
+            results.extend(_get_engine().run([item], FORMULA_TIMEOUT_SEC))
+        except (JSTimeoutException, JSOOMException) as exc:
+            _reset_engine()
+            results.append({"error": f"time or memory limit reached ({type(exc).__name__})"})
+    return results
+
+
+def typeset(formulas: Sequence[tuple[str, bool]]) -> list[str | None]:
+    """KaTeX HTML for each ``(latex, display)`` pair, or None where KaTeX refuses it."""
+    keys = [(latex, bool(display)) for latex, display in formulas]
+    with _lock:
+        missing = []
+        for key in dict.fromkeys(keys):  # distinct, in order
+            if key in _cache:
+                _cache.move_to_end(key)
+            else:
+                missing.append(key)
+        if missing:
+            results: list[str | None] = [None] * len(missing)
+            todo = []
+            for index, (latex, display) in enumerate(missing):
+                source = prepare(latex, display)
+                if source is None:
+                    last_errors[(latex, display)] = "refused before KaTeX (too long or empty)"
+                else:
+                    todo.append((index, source, display))
+            if todo:
+                rendered = _render([(source, display) for _, source, display in todo])
+                for (index, _, _), result in zip(todo, rendered):
+                    if isinstance(result, str):
+                        results[index] = result
+                    else:
+                        last_errors[missing[index]] = result["error"]
+            for key, result in zip(missing, results):
+                _cache[key] = result
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+            while len(last_errors) > CACHE_SIZE:
+                last_errors.pop(next(iter(last_errors)))
+        return [_cache[key] for key in keys]
+
+
+# ---- What KaTeX does not take as the answers write it -----------------------------------
+
+def prepare(latex: str, display: bool) -> str | None:
+    """The formula as KaTeX should see it, or None when it is not worth trying."""
+    source = latex.strip()
+    if not source or len(source) > MAX_FORMULA_CHARS:
+        return None
+    return source
