@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+if not __package__:  # run as `python bench/bench_admin.py`: common puts the repository on sys.path
+    import common  # noqa: F401
+
+from bench.common import ROOT
 
 BUDGET_MS = 300
 RUNS = 5
@@ -45,7 +46,7 @@ PAGES = [
 
 
 def build_database(env, files: int) -> None:
-    from bench_import import build_corpus
+    from bench.bench_import import build_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"

@@ -17,12 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "learn"
+if not __package__:  # run as `python bench/bench_import.py`: common puts the repository on sys.path
+    import common  # noqa: F401
+
+from bench.common import CORPUS_SEEDS, ROOT, recreate_postgres
 
 
 def build_corpus(target: Path, count: int) -> int:
-    sources = sorted(CORPUS.glob("*/*.md"))
+    sources = sorted(CORPUS_SEEDS.glob("*/*.md"))
     written = 0
     copy = 0
     while written < count:
@@ -79,8 +81,8 @@ def main():
     parser.add_argument("--files", type=int, default=36_000)
     parser.add_argument("--postgres", metavar="URL", help="also import into this PostgreSQL database (recreated)")
     args = parser.parse_args()
-    if not CORPUS.is_dir():
-        sys.exit(f"the real sample is not at {CORPUS}")
+    if not CORPUS_SEEDS.is_dir():
+        sys.exit(f"the real sample is not at {CORPUS_SEEDS}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         seeds = tmp / "seeds"
@@ -88,8 +90,6 @@ def main():
         print(f"{count} files on {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
         bench("SQLite (empty)", f"sqlite:///{tmp / 'bench.sqlite3'}", seeds)
         if args.postgres:
-            from wrk_compare import recreate_postgres  # bench/ is the running script's folder
-
             recreate_postgres(args.postgres)
             bench("PostgreSQL (empty)", args.postgres, seeds)
 

@@ -18,10 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from wrk_compare import free_port, wait_for  # bench/ is the folder of the running script
+if not __package__:  # run as `python bench/bench_pages.py`: common puts the repository on sys.path
+    import common  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+from bench.common import CORPUS, CORPUS_SEEDS, ROOT, free_port, wait_for
+
 FIXTURE_ARTICLE = "/learn/computer-science/questions/what-is-big-o-notation"
 CORPUS_ARTICLE = (
     "/learn/accounting-and-finance/questions/how-does-the-capitalization-income-approach-work-in-property-appraisal"
@@ -40,7 +41,7 @@ def main():
     if not wrk:
         sys.exit("wrk is not installed (apt-get install wrk)")
     if args.corpus:
-        seeds, subjects, path = CORPUS / "learn", CORPUS / "subjects.yaml", args.path or CORPUS_ARTICLE
+        seeds, subjects, path = CORPUS_SEEDS, CORPUS / "subjects.yaml", args.path or CORPUS_ARTICLE
     else:
         seeds, subjects, path = ROOT / "fixtures", ROOT / "fixtures" / "subjects.yaml", args.path or FIXTURE_ARTICLE
 
@@ -59,7 +60,7 @@ def main():
         subprocess.run(
             [*manage, "import_seeds", str(seeds), "--subjects", str(subjects), "--quiet"],
             cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
 
         port = free_port()
         url = f"http://127.0.0.1:{port}{path}"
@@ -69,13 +70,13 @@ def main():
                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
             ],
             cwd=ROOT, env=env,
-        )  # fmt: skip
+        )
         try:
             wait_for(url)
             result = subprocess.run(
                 [wrk, "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", url],
                 capture_output=True, text=True, check=True,
-            )  # fmt: skip
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

@@ -9,21 +9,20 @@ same answers, interleaved so both see the same load.
 import argparse
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "learn"
-sys.path.insert(0, str(ROOT))
+if not __package__:  # run as `python bench/bench_render.py`: common puts the repository on sys.path
+    import common  # noqa: F401
 
-from markdown_it import MarkdownIt  # noqa: E402
+from markdown_it import MarkdownIt
 
-from qa.imports.seedfile import parse_seed  # noqa: E402
-from qa.rendering.markdown import render_markdown  # noqa: E402
-from qa.rendering.mathml import latex_to_mathml  # noqa: E402
+from bench.common import CORPUS_SEEDS
+from qa.imports.seedfile import parse_seed
+from qa.rendering.markdown import render_markdown
+from qa.rendering.mathml import latex_to_mathml
 
 
 def load_answers() -> list[str]:
-    return [parse_seed(path.read_bytes()).answer for path in sorted(CORPUS.glob("*/*.md"))]
+    return [parse_seed(path.read_bytes()).answer for path in sorted(CORPUS_SEEDS.glob("*/*.md"))]
 
 
 def rate(render, answers) -> float:
@@ -37,8 +36,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="passes over the sample (best pass is reported)")
     args = parser.parse_args()
-    if not CORPUS.is_dir():
-        sys.exit(f"the real sample is not at {CORPUS}")
+    if not CORPUS_SEEDS.is_dir():
+        sys.exit(f"the real sample is not at {CORPUS_SEEDS}")
     answers = load_answers()
     bare = MarkdownIt("commonmark", {"html": False}).enable("table")
 

@@ -19,9 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.bench_import import CORPUS, build_corpus  # noqa: E402
+if not __package__:  # run as `python bench/bench_search.py`: common puts the repository on sys.path
+    import common  # noqa: F401
+
+from bench.bench_import import build_corpus
+from bench.common import CORPUS_SEEDS, ROOT
 
 QUERIES = 200
 
@@ -58,7 +60,7 @@ def realistic_queries(count=QUERIES, seed=5) -> list[str]:
     from qa.imports.seedfile import parse_seed
     from qa.search.query import STOPWORDS
 
-    seeds = [parse_seed(p.read_bytes()) for p in sorted(CORPUS.glob("*/*.md"))]
+    seeds = [parse_seed(p.read_bytes()) for p in sorted(CORPUS_SEEDS.glob("*/*.md"))]
     rng = random.Random(seed)
     queries = []
     for _ in range(count // 2):  # a student typing part of a question
@@ -136,8 +138,8 @@ def main():
     args = parser.parse_args()
     if args.measure:
         return measure()
-    if not CORPUS.is_dir():
-        sys.exit(f"the real sample is not at {CORPUS}")
+    if not CORPUS_SEEDS.is_dir():
+        sys.exit(f"the real sample is not at {CORPUS_SEEDS}")
     args.workdir.mkdir(parents=True, exist_ok=True)
     seeds = args.workdir / f"seeds-{args.articles}"
     urls = {"sqlite": f"sqlite:///{args.workdir / f'search-{args.articles}.sqlite3'}", "postgresql": args.postgres}

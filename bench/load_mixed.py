@@ -23,8 +23,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wrk_compare import CORPUS, GUNICORN, PYTHON, ROOT, free_port, recreate_postgres, wait_for  # noqa: E402
+if not __package__:  # run as `python bench/load_mixed.py`: common puts the repository on sys.path
+    import common  # noqa: F401
+
+from bench.common import CORPUS, CORPUS_SEEDS, GUNICORN, PYTHON, ROOT, free_port, recreate_postgres, wait_for
 
 LUA = r"""
 local paths = {}
@@ -126,7 +128,7 @@ def rss_kb(master_pid: int) -> int:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=CORPUS / "learn")
+    parser.add_argument("--seeds", type=Path, default=CORPUS_SEEDS)
     parser.add_argument("--subjects", type=Path, default=CORPUS / "subjects.yaml")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=64)

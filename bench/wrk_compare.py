@@ -25,7 +25,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,12 +33,12 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
-PYTHON = sys.executable
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+if not __package__:  # run as `python bench/wrk_compare.py`: common puts the repository on sys.path
+    import common  # noqa: F401
+
+from bench.common import CORPUS, CORPUS_SEEDS, GUNICORN, PYTHON, ROOT, free_port, recreate_postgres, wait_for
+
 PAGE_BYTES = 12_000  # the article page is chosen near this size, like the static export's pages
 
 TARGETS = """\
@@ -59,26 +58,6 @@ class Result:
     p99_ms: float
     errors: int
     command: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer 200 within {seconds} s")
-        time.sleep(0.2)
 
 
 def fetch(url: str) -> tuple[bytes, dict]:
@@ -275,16 +254,6 @@ http {{
             self.wrk(url, connections, label)
 
 
-def recreate_postgres(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def redis_reachable(url: str) -> bool:
     try:
         import redis
@@ -373,7 +342,7 @@ def stop(process: subprocess.Popen | None) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=CORPUS / "learn")
+    parser.add_argument("--seeds", type=Path, default=CORPUS_SEEDS)
     parser.add_argument("--subjects", type=Path, default=CORPUS / "subjects.yaml")
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk run")
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")], default=[16, 64])

@@ -1,9 +1,14 @@
 """Shared test fixtures."""
+import shutil
+import sqlite3
+import subprocess
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, child_env, manage_args
+
 FIXTURES_DIR = ROOT / "fixtures"
 CORPUS_DIR = ROOT.parent / "shared" / "corpus"
 
@@ -26,6 +31,27 @@ def fresh_page_cache():
     cache.clear()
     page_cache.forget_version()
 
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    subprocess.run(manage_args("migrate", "-v0"), env=child_env(path), cwd=ROOT, check=True, timeout=300,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the one file the copies take
+    return path
+
+
+@pytest.fixture
+def new_sqlite_db(migrated_sqlite_template, tmp_path):
+    """Make a fresh, migrated SQLite file: ``new_sqlite_db("name")`` returns its path."""
+
+    def make(name):
+        path = tmp_path / f"{name}.sqlite3"
+        shutil.copyfile(migrated_sqlite_template, path)
+        return path
+
+    return make
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,6 +87,6 @@ def browser():
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run",
             ],
-        )  # fmt: skip
+        )
         yield browser
         browser.close()

@@ -11,15 +11,7 @@ from reversion.models import Version
 
 from qa.admin.history import IMPORTED_COMMENT
 from qa.models import Question, RelatedArticle
-from tests.factories_admin import (
-    add_related_rows,
-    change_form_data,
-    make_editor,
-    make_question,
-    make_staff,
-    make_subject,
-    make_superuser,
-)
+from tests.factories import factory
 
 LIST_URL = reverse("admin:qa_question_changelist")
 ADD_URL = reverse("admin:qa_question_add")
@@ -32,28 +24,28 @@ def change_url(question):
 class AdminTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.admin = make_superuser()
-        cls.biology = make_subject("biology", position=1)
-        cls.chemistry = make_subject("chemistry", position=2)
+        cls.admin = factory.make_superuser()
+        cls.biology = factory.make_subject("biology", position=1)
+        cls.chemistry = factory.make_subject("chemistry", position=2)
 
     def setUp(self):
         self.client.force_login(self.admin)
 
     def post_change(self, question, **overrides):
         with self.captureOnCommitCallbacks(execute=True):
-            return self.client.post(change_url(question), change_form_data(question, **overrides))
+            return self.client.post(change_url(question), factory.change_form_data(question, **overrides))
 
 
 class QuestionListTests(AdminTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        cls.mitosis = make_question(cls.biology, "how-do-cells-divide", question="How do cells divide?")
-        cls.draft = make_question(
+        cls.mitosis = factory.make_question(cls.biology, "how-do-cells-divide", question="How do cells divide?")
+        cls.draft = factory.make_question(
             cls.biology, "what-is-osmosis", question="What is osmosis?", status=Question.Status.DRAFT,
             keywords="water, membrane",
         )
-        cls.bonds = make_question(
+        cls.bonds = factory.make_question(
             cls.chemistry, "what-is-a-covalent-bond", question="What is a covalent bond?", no_index=True
         )
 
@@ -87,7 +79,7 @@ class QuestionListTests(AdminTestCase):
         with CaptureQueriesContext(connection) as few:
             self.client.get(LIST_URL)
         for n in range(20):
-            make_question(self.chemistry, f"extra-{n}")
+            factory.make_question(self.chemistry, f"extra-{n}")
         with CaptureQueriesContext(connection) as many:
             self.client.get(LIST_URL)
         self.assertEqual(len(few), len(many))
@@ -96,7 +88,7 @@ class QuestionListTests(AdminTestCase):
 
     def test_the_next_page_of_a_list_reuses_its_count(self):
         for n in range(60):
-            make_question(self.chemistry, f"page-{n}")
+            factory.make_question(self.chemistry, f"page-{n}")
         self.client.get(LIST_URL)
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(LIST_URL, {"p": 2})
@@ -149,8 +141,8 @@ class QuestionAddTests(AdminTestCase):
         self.assertContains(response, "admin/js/autocomplete.js")
 
     def test_adding_saves_question_answer_seo_and_related_picked_by_autocomplete(self):
-        target = make_question(self.chemistry, "what-is-a-mole", question="What is a mole?")
-        data = add_related_rows(self.add_data(), None, [{"target": target.pk}])
+        target = factory.make_question(self.chemistry, "what-is-a-mole", question="What is a mole?")
+        data = factory.add_related_rows(self.add_data(), None, [{"target": target.pk}])
         response = self.client.post(ADD_URL, data)
         self.assertEqual(response.status_code, 302, response.context and response.context["adminform"].errors)
         question = Question.objects.get(slug="why-is-the-sky-blue")
@@ -169,8 +161,8 @@ class QuestionAddTests(AdminTestCase):
         self.assertFalse(Question.objects.filter(slug="why-is-the-sky-blue").exists())
 
     def test_autocomplete_finds_articles_by_question_and_labels_them_with_subject(self):
-        make_question(self.biology, "what-is-osmosis", question="What is osmosis?", status=Question.Status.DRAFT)
-        make_question(self.chemistry, "what-is-osmosis", question="What is osmosis?")
+        factory.make_question(self.biology, "what-is-osmosis", question="What is osmosis?", status=Question.Status.DRAFT)
+        factory.make_question(self.chemistry, "what-is-osmosis", question="What is osmosis?")
         response = self.client.get(
             reverse("admin:autocomplete"),
             {"term": "osmosis", "app_label": "qa", "model_name": "relatedarticle", "field_name": "question"},
@@ -183,7 +175,7 @@ class QuestionChangeTests(AdminTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        cls.question = make_question(
+        cls.question = factory.make_question(
             cls.biology, "how-do-cells-divide", question="How do cells divide?", body="By **mitosis**."
         )
 
@@ -208,12 +200,12 @@ class QuestionChangeTests(AdminTestCase):
         self.assertContains(response, "Use lowercase letters, digits and hyphens only")
 
     def test_slug_taken_in_the_same_subject_gets_a_clear_error(self):
-        make_question(self.biology, "what-is-osmosis")
+        factory.make_question(self.biology, "what-is-osmosis")
         response = self.post_change(self.question, slug="what-is-osmosis")
         self.assertContains(response, "Biology already has an article at this address; choose another slug.")
 
     def test_same_slug_in_another_subject_is_fine(self):
-        make_question(self.chemistry, "what-is-osmosis")
+        factory.make_question(self.chemistry, "what-is-osmosis")
         response = self.post_change(self.question, slug="what-is-osmosis")
         self.assertEqual(response.status_code, 302)
 
@@ -232,7 +224,7 @@ class QuestionChangeTests(AdminTestCase):
     def test_reordering_related_articles_keeps_them_unique_and_numbered(self):
         first = RelatedArticle.objects.create(question=self.question, position=1, target_url="/learn/a/questions/one")
         second = RelatedArticle.objects.create(question=self.question, position=2, target_url="/learn/a/questions/two")
-        data = change_form_data(self.question)
+        data = factory.change_form_data(self.question)
         data.update({"related_links-0-position": 2, "related_links-1-position": 1})
         self.assertEqual((data["related_links-0-id"], data["related_links-1-id"]), (first.pk, second.pk))
         response = self.client.post(change_url(self.question), data)
@@ -244,7 +236,7 @@ class QuestionChangeTests(AdminTestCase):
 
     def test_new_related_rows_without_position_go_last(self):
         RelatedArticle.objects.create(question=self.question, position=1, target_url="/learn/a/questions/one")
-        data = add_related_rows(change_form_data(self.question), self.question.pk, [{"target_url": "/learn/a/questions/new"}])
+        data = factory.add_related_rows(factory.change_form_data(self.question), self.question.pk, [{"target_url": "/learn/a/questions/new"}])
         self.assertEqual(self.client.post(change_url(self.question), data).status_code, 302)
         self.assertEqual(
             list(self.question.related_links.values_list("position", "target_url")),
@@ -262,7 +254,7 @@ class QuestionChangeTests(AdminTestCase):
         }
         for name, (rows, error) in cases.items():
             with self.subTest(name):
-                data = add_related_rows(change_form_data(self.question), self.question.pk, rows)
+                data = factory.add_related_rows(factory.change_form_data(self.question), self.question.pk, rows)
                 response = self.client.post(change_url(self.question), data)
                 self.assertContains(response, error)
                 self.assertFalse(self.question.related_links.exists())
@@ -272,7 +264,7 @@ class RedirectOnMoveTests(AdminTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        cls.question = make_question(cls.biology, "how-do-cells-divide")
+        cls.question = factory.make_question(cls.biology, "how-do-cells-divide", body="Cells divide by **mitosis**.")
         cls.old_path = "/learn/biology/questions/how-do-cells-divide"
 
     def test_slug_change_of_a_published_article_redirects_the_old_url_without_chains(self):
@@ -313,7 +305,7 @@ class RevisionTests(AdminTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         # Made with the ORM, like an import: no version yet.
-        cls.question = make_question(cls.biology, "how-do-cells-divide", body="Cells divide by mitosis.")
+        cls.question = factory.make_question(cls.biology, "how-do-cells-divide", body="Cells divide by mitosis.")
 
     def test_first_save_records_the_imported_state_then_the_editors_version(self):
         self.post_change(self.question, **{"answer-0-body": "Cells divide by mitosis and meiosis."})
@@ -359,7 +351,7 @@ class RevisionTests(AdminTestCase):
         self.assertContains(form, "Cells divide by mitosis.")
         self.question.refresh_from_db()
         self.assertEqual(self.question.slug, "how-cells-divide")  # looking changes nothing
-        data = change_form_data(self.question, slug="how-do-cells-divide", **{"answer-0-body": "Cells divide by mitosis."})
+        data = factory.change_form_data(self.question, slug="how-do-cells-divide", **{"answer-0-body": "Cells divide by mitosis."})
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(revert_url, data)
         self.assertEqual(response.status_code, 302)
@@ -378,7 +370,7 @@ class RevisionTests(AdminTestCase):
     def test_reverting_an_import_revision_puts_back_only_this_article(self):
         import reversion
 
-        other = make_question(self.biology, "what-is-osmosis", body="Water moves.")
+        other = factory.make_question(self.biology, "what-is-osmosis", body="Water moves.")
         # Like import_seeds: one revision for a batch of updated articles.
         with reversion.create_revision():
             reversion.set_comment("Updated by import_seeds")
@@ -389,7 +381,7 @@ class RevisionTests(AdminTestCase):
             question.answer.save()
         version = Version.objects.get_for_object(self.question).get()
         revert_url = reverse("admin:qa_question_revision", args=[self.question.pk, version.pk])
-        data = change_form_data(self.question, **{"answer-0-body": "Cells divide by mitosis."})
+        data = factory.change_form_data(self.question, **{"answer-0-body": "Cells divide by mitosis."})
         self.assertEqual(self.client.post(revert_url, data).status_code, 302)
         self.question.answer.refresh_from_db()
         other.answer.refresh_from_db()
@@ -399,15 +391,15 @@ class RevisionTests(AdminTestCase):
 
 class SubjectAdminTests(AdminTestCase):
     def test_list_shows_article_counts(self):
-        make_question(self.biology, "one")
-        make_question(self.biology, "two")
+        factory.make_question(self.biology, "one")
+        factory.make_question(self.biology, "two")
         response = self.client.get(reverse("admin:qa_subject_changelist"))
         counts = {s.slug: s.article_count for s in response.context["cl"].result_list}
         self.assertEqual(counts, {"biology": 2, "chemistry": 0})
 
     def test_renaming_the_slug_redirects_the_subject_page_and_its_live_articles(self):
-        make_question(self.biology, "one")
-        make_question(self.biology, "draft-one", status=Question.Status.DRAFT)
+        factory.make_question(self.biology, "one")
+        factory.make_question(self.biology, "draft-one", status=Question.Status.DRAFT)
         data = {"title": "Life Sciences", "slug": "life-sciences", "is_listed": "on", "position": 1}
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(reverse("admin:qa_subject_change", args=[self.biology.pk]), data)
@@ -428,24 +420,26 @@ class RolesAndLookTests(TestCase):
             self.assertNotIn(forbidden, codenames)
 
     def test_an_editor_works_on_questions_but_is_refused_the_users(self):
-        question = make_question(make_subject("biology"))
-        self.client.force_login(make_editor())
+        question = factory.make_question(factory.make_subject("biology"))
+        self.client.force_login(factory.make_editor())
         self.assertEqual(self.client.get(change_url(question)).status_code, 200)
         self.assertEqual(self.client.get(reverse("admin:auth_user_changelist")).status_code, 403)
 
     def test_staff_without_publish_permission_cannot_change_the_status(self):
-        user = make_staff()
+        user = factory.make_staff()
         user.user_permissions.add(*Group.objects.get(name="Editors").permissions.exclude(codename="publish_question"))
-        question = make_question(make_subject("biology"), status=Question.Status.DRAFT)
+        question = factory.make_question(
+            factory.make_subject("biology"), status=Question.Status.DRAFT, body="Cells divide by **mitosis**."
+        )
         self.client.force_login(user)
         response = self.client.get(change_url(question))
         self.assertNotContains(response, 'name="status"')
-        self.client.post(change_url(question), change_form_data(question, status="published"))
+        self.client.post(change_url(question), factory.change_form_data(question, status="published"))
         question.refresh_from_db()
         self.assertEqual(question.status, Question.Status.DRAFT)
 
     def test_the_admin_is_quicktakes_cms(self):
-        self.client.force_login(make_superuser())
+        self.client.force_login(factory.make_superuser())
         response = self.client.get(reverse("admin:index"))
         self.assertContains(response, "QuickTakes CMS")
         self.assertContains(response, "Editorial desk")
@@ -456,7 +450,7 @@ class HelperTests(TestCase):
     def test_a_stored_link_finds_its_article_even_after_a_subject_move(self):
         from qa.admin.forms import article_at
 
-        moved = make_question(make_subject("computer-science"), "what-is-big-o-notation")
+        moved = factory.make_question(factory.make_subject("computer-science"), "what-is-big-o-notation")
         self.assertEqual(article_at("/learn/computer-science/questions/what-is-big-o-notation"), moved)
         self.assertEqual(article_at("/learn/mathematics/questions/what-is-big-o-notation"), moved)
         self.assertIsNone(article_at("/learn/mathematics/questions/nothing-here"))

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.models import Question
-from tests.factories_admin import make_editor, make_question, make_staff, make_subject, make_superuser
+from tests.factories import factory
 
 LIST_URL = reverse("admin:qa_question_changelist")
 
@@ -18,12 +18,12 @@ LIST_URL = reverse("admin:qa_question_changelist")
 class ActionTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.admin = make_superuser()
-        cls.biology = make_subject("biology")
-        cls.chemistry = make_subject("chemistry")
-        cls.live = make_question(cls.biology, "live-one")
-        cls.draft = make_question(cls.biology, "draft-one", status=Question.Status.DRAFT)
-        cls.scheduled = make_question(
+        cls.admin = factory.make_superuser()
+        cls.biology = factory.make_subject("biology")
+        cls.chemistry = factory.make_subject("chemistry")
+        cls.live = factory.make_question(cls.biology, "live-one")
+        cls.draft = factory.make_question(cls.biology, "draft-one", status=Question.Status.DRAFT)
+        cls.scheduled = factory.make_question(
             cls.biology, "scheduled-one", publish_at=timezone.now() + datetime.timedelta(days=3)
         )
 
@@ -82,15 +82,15 @@ class PublishingActionTests(ActionTestCase):
         self.assertEqual(self.messages(response), ["1 article published."])
 
     def test_select_across_acts_on_the_whole_filtered_list(self):
-        make_question(self.chemistry, "chem-draft", status=Question.Status.DRAFT)
+        factory.make_question(self.chemistry, "chem-draft", status=Question.Status.DRAFT)
         data = {"action": "publish", ACTION_CHECKBOX_NAME: [self.draft.pk], "index": 0, "select_across": 1}
         self.client.post(LIST_URL + f"?subject__id__exact={self.biology.pk}", data)
         self.assertEqual(Question.objects.filter(subject=self.biology, status="draft").count(), 0)
         self.assertEqual(Question.objects.filter(subject=self.chemistry, status="draft").count(), 1)
 
     def test_publishing_needs_the_publish_permission(self):
-        user = make_staff()
-        user.user_permissions.add(*make_editor("ed").groups.get().permissions.exclude(codename="publish_question"))
+        user = factory.make_staff()
+        user.user_permissions.add(*factory.make_editor("ed").groups.get().permissions.exclude(codename="publish_question"))
         self.client.force_login(user)
         response = self.client.get(LIST_URL)
         actions = [value for value, _ in response.context["action_form"].fields["action"].choices]
@@ -101,7 +101,7 @@ class PublishingActionTests(ActionTestCase):
         self.assertEqual(self.status(self.draft), "draft")
 
     def test_editors_may_publish(self):
-        self.client.force_login(make_editor())
+        self.client.force_login(factory.make_editor())
         self.act("publish", [self.draft])
         self.assertEqual(self.status(self.draft), "published")
 
@@ -126,7 +126,7 @@ class MoveToSubjectTests(ActionTestCase):
         self.assertEqual(self.live.subject, self.biology)
 
     def test_moving_redirects_live_articles_and_reports_conflicts(self):
-        make_question(self.chemistry, "scheduled-one")  # the target subject already uses this slug
+        factory.make_question(self.chemistry, "scheduled-one")  # the target subject already uses this slug
         Redirect.objects.create(site_id=1, old_path="/old/live", new_path="/learn/biology/questions/live-one")
         response = self.act(
             "move_to_subject", [self.live, self.draft, self.scheduled], apply="1", subject=self.chemistry.pk

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from qa.models import Question
 from qa.rendering.markdown import render_markdown
 from tests.conftest import requires_chromium
-from tests.factories_admin import PASSWORD
+from tests.factories import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTICLE = "/learn/mathematics/questions/what-is-the-product-rule-for-derivatives"

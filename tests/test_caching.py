@@ -17,8 +17,7 @@ from django.utils.cache import get_max_age
 
 from qa.models import SEO, ContentVersion, Question, RelatedArticle, Subject
 from qa.serving import page_cache
-from tests.factories_prod import ARTICLE, make_article
-from tests.seedfiles import write_seed
+from tests.factories import ARTICLE, factory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ def cache_control(response) -> set[str]:
 
 
 def test_second_request_is_a_cache_hit_without_queries(client):
-    make_article()
+    factory.make_article()
     first = client.get(ARTICLE)
     assert first.status_code == 200
     assert first["X-Page-Cache"] == "miss"
@@ -43,21 +42,21 @@ def test_second_request_is_a_cache_hit_without_queries(client):
 
 
 def test_learn_and_subject_pages_are_cached(client):
-    make_article()
+    factory.make_article()
     for url in ("/learn/", "/learn/biology/"):
         assert client.get(url)["X-Page-Cache"] == "miss"
         assert client.get(url)["X-Page-Cache"] == "hit"
 
 
 def test_query_strings_are_cached_apart(client):
-    make_article()
+    factory.make_article()
     client.get("/learn/biology/")
     assert client.get("/learn/biology/?utm_source=newsletter")["X-Page-Cache"] == "miss"
 
 
 def test_caching_off_renders_every_request_but_keeps_http_headers(client, settings):
     settings.PAGE_CACHE = False
-    make_article()
+    factory.make_article()
     client.get(ARTICLE)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(ARTICLE)
@@ -69,7 +68,7 @@ def test_caching_off_renders_every_request_but_keeps_http_headers(client, settin
 
 def test_not_found_is_never_cached(client):
     assert client.get(ARTICLE).status_code == 404
-    make_article()
+    factory.make_article()
     response = client.get(ARTICLE)
     assert response.status_code == 200
     assert response["X-Page-Cache"] == "miss"
@@ -83,7 +82,7 @@ def test_a_broken_cache_only_makes_pages_slower(client, monkeypatch):
         set = get
 
     monkeypatch.setattr(page_cache, "cache", BrokenCache())
-    make_article()
+    factory.make_article()
     response = client.get(ARTICLE)
     assert response.status_code == 200
     assert "<strong>mitosis</strong>" in response.content.decode()
@@ -93,7 +92,7 @@ def test_a_broken_cache_only_makes_pages_slower(client, monkeypatch):
 
 
 def test_saving_an_answer_shows_the_new_text_at_once(client):
-    question = make_article()
+    question = factory.make_article()
     client.get(ARTICLE)
     answer = question.answer
     answer.body = "Cells divide by **meiosis** too."
@@ -104,7 +103,7 @@ def test_saving_an_answer_shows_the_new_text_at_once(client):
 
 
 def test_unpublishing_takes_the_page_down(client):
-    question = make_article()
+    question = factory.make_article()
     assert client.get(ARTICLE).status_code == 200
     question.status = Question.Status.UNPUBLISHED
     question.save()
@@ -112,8 +111,8 @@ def test_unpublishing_takes_the_page_down(client):
 
 
 def test_publishing_a_draft_lists_it_on_its_subject_page(client):
-    make_article()
-    draft = make_article(slug="what-is-dna", status=Question.Status.DRAFT)
+    factory.make_article()
+    draft = factory.make_article(slug="what-is-dna", status=Question.Status.DRAFT)
     assert "what-is-dna" not in client.get("/learn/biology/").content.decode()
     draft.status = Question.Status.PUBLISHED
     draft.save()
@@ -121,7 +120,7 @@ def test_publishing_a_draft_lists_it_on_its_subject_page(client):
 
 
 def test_renaming_a_subject_changes_the_learn_page(client):
-    make_article()
+    factory.make_article()
     client.get("/learn/")
     subject = Subject.objects.get(slug="biology")
     subject.title = "Life Sciences"
@@ -140,14 +139,14 @@ def test_renaming_a_subject_changes_the_learn_page(client):
     ids=["seo-saved", "related-added", "related-deleted", "redirect-added"],
 )
 def test_every_content_model_bumps_the_version(change):
-    question = make_article()
+    question = factory.make_article()
     before = page_cache.current_stamp().version
     change(question)
     assert page_cache.current_stamp().version > before
 
 
 def test_queryset_update_shows_after_invalidate_pages(client):
-    make_article()
+    factory.make_article()
     client.get(ARTICLE)
     # A queryset update sends no signal: the admin's bulk actions call invalidate_pages() after it.
     Question.objects.filter(slug="how-do-cells-divide").update(question="Why do cells divide?")
@@ -157,17 +156,17 @@ def test_queryset_update_shows_after_invalidate_pages(client):
 
 
 def test_import_shows_changed_articles(client, tmp_path):
-    write_seed(tmp_path, "biology", "how-do-cells-divide", answer="First **version**.")
+    factory.write_seed(tmp_path, "biology", "how-do-cells-divide", answer="First **version**.")
     call_command("import_seeds", str(tmp_path), "--quiet", stdout=io.StringIO())
     assert "<strong>version</strong>" in client.get(ARTICLE).content.decode()
     assert client.get(ARTICLE)["X-Page-Cache"] == "hit"
-    write_seed(tmp_path, "biology", "how-do-cells-divide", answer="Second **edition**.")
+    factory.write_seed(tmp_path, "biology", "how-do-cells-divide", answer="Second **edition**.")
     call_command("import_seeds", str(tmp_path), "--quiet", stdout=io.StringIO())
     assert "<strong>edition</strong>" in client.get(ARTICLE).content.decode()
 
 
 def test_a_bump_in_another_process_is_seen_within_the_version_ttl(client, settings):
-    make_article()
+    factory.make_article()
     client.get(ARTICLE)
     # Another worker changes the article: its signals bump the version row, not this process's copy.
     Question.objects.filter(slug="how-do-cells-divide").update(question="Changed elsewhere?")
@@ -181,9 +180,9 @@ def test_a_bump_in_another_process_is_seen_within_the_version_ttl(client, settin
 
 
 def test_a_scheduled_article_appears_when_its_time_comes(client, monkeypatch):
-    make_article()
+    factory.make_article()
     now = timezone.now()
-    make_article(slug="what-is-dna", publish_at=now + dt.timedelta(seconds=30))
+    factory.make_article(slug="what-is-dna", publish_at=now + dt.timedelta(seconds=30))
     response = client.get("/learn/biology/")
     assert "what-is-dna" not in response.content.decode()
     # Nobody, browser or CDN, may keep the listing past the publication time.
@@ -198,7 +197,7 @@ def test_a_scheduled_article_appears_when_its_time_comes(client, monkeypatch):
 
 
 def test_public_pages_are_marked_for_shared_caches(client):
-    make_article()
+    factory.make_article()
     response = client.get(ARTICLE)
     assert {"public", "max-age=60", "s-maxage=300"} <= cache_control(response)
     assert "stale-while-revalidate=60" in cache_control(response)
@@ -210,7 +209,7 @@ def test_public_pages_are_marked_for_shared_caches(client):
 
 @pytest.mark.parametrize("hit", [False, True], ids=["miss", "hit"])
 def test_matching_etag_answers_304(client, hit):
-    make_article()
+    factory.make_article()
     etag = client.get(ARTICLE)["ETag"]
     if not hit:
         page_cache.invalidate_pages()
@@ -222,7 +221,7 @@ def test_matching_etag_answers_304(client, hit):
 
 
 def test_if_modified_since_answers_304_until_content_changes(client):
-    question = make_article()
+    question = factory.make_article()
     last_modified = client.get(ARTICLE)["Last-Modified"]
     assert client.get(ARTICLE, HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
     assert client.get(ARTICLE, HTTP_IF_MODIFIED_SINCE="Mon, 01 Jan 2001 00:00:00 GMT").status_code == 200
@@ -234,13 +233,13 @@ def test_if_modified_since_answers_304_until_content_changes(client):
 
 
 def test_stale_etag_gets_the_full_page(client):
-    make_article()
+    factory.make_article()
     response = client.get(ARTICLE, HTTP_IF_NONE_MATCH='"not-the-etag"')
     assert response.status_code == 200
 
 
 def test_logged_in_users_get_private_pages_and_fill_no_cache(client):
-    make_article()
+    factory.make_article()
     user = get_user_model().objects.create_user("editor", password="x", is_staff=True)
     client.force_login(user)
     response = client.get(ARTICLE)
@@ -253,7 +252,7 @@ def test_logged_in_users_get_private_pages_and_fill_no_cache(client):
 
 
 def test_drafts_are_neither_public_nor_cached(client):
-    make_article(status=Question.Status.DRAFT)
+    factory.make_article(status=Question.Status.DRAFT)
     response = client.get(ARTICLE)
     assert response.status_code == 404
     assert "public" not in cache_control(response)
@@ -262,7 +261,7 @@ def test_drafts_are_neither_public_nor_cached(client):
 
 
 def test_staff_preview_of_a_draft_is_private_and_never_cached(client):
-    make_article(status=Question.Status.DRAFT)
+    factory.make_article(status=Question.Status.DRAFT)
     editor = get_user_model().objects.create_user("editor", is_staff=True)
     editor.user_permissions.add(Permission.objects.get(codename="change_question"))
     client.force_login(editor)
@@ -276,7 +275,7 @@ def test_staff_preview_of_a_draft_is_private_and_never_cached(client):
 
 def test_a_view_that_sets_its_own_cache_policy_is_not_stored(settings):
     """A staff preview answers ``private, no-cache, no-store``: kept as it is, never stored."""
-    make_article()
+    factory.make_article()
 
     def preview(request):
         response = HttpResponse("draft preview")
@@ -300,7 +299,7 @@ def test_other_pages_are_not_cached(client):
 
 def test_pages_kept_in_the_process_spare_the_shared_cache_and_follow_the_version(client, settings, monkeypatch):
     settings.PAGE_CACHE_LOCAL_ENTRIES = 10
-    question = make_article()
+    question = factory.make_article()
     client.get(ARTICLE)
 
     class BrokenCache:
@@ -331,10 +330,10 @@ def test_local_pages_keep_the_most_recently_used():
 
 
 def test_sitemaps_are_cached_and_list_a_new_article_at_once(client):
-    make_article()
+    factory.make_article()
     assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "miss"
     cached = client.get("/sitemaps/biology.xml")
     assert cached["X-Page-Cache"] == "hit"
     assert "public" in cache_control(cached)
-    make_article(slug="what-is-dna")
+    factory.make_article(slug="what-is-dna")
     assert "/learn/biology/questions/what-is-dna" in client.get("/sitemaps/biology.xml").content.decode()

@@ -9,16 +9,8 @@ from contextlib import closing
 
 import pytest
 
-from tests.helpers_safety import (  # noqa: F401 (fixtures)
-    ROOT,
-    article_snapshot,
-    child_env,
-    kill_group,
-    manage_args,
-    migrated_sqlite_template,
-    new_sqlite_db,
-    run_child,
-)
+from tests.db_snapshot import article_snapshot
+from tests.processes import ROOT, child_env, kill_group, manage_args, run_child
 
 pytestmark = pytest.mark.corpus
 

@@ -6,7 +6,8 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.test import Client
 
-from tests.factories_prod import ARTICLE, free_port, make_article
+from tests.factories import ARTICLE, factory
+from tests.processes import free_port
 
 
 @contextmanager
@@ -30,7 +31,7 @@ def assert_is_the_503_page(response):
 
 @pytest.mark.django_db
 def test_reader_gets_the_503_page_and_the_site_recovers(client):
-    make_article()
+    factory.make_article()
     with database_down():
         assert_is_the_503_page(client.get(ARTICLE))
         assert_is_the_503_page(client.get("/learn/"))
@@ -41,7 +42,7 @@ def test_reader_gets_the_503_page_and_the_site_recovers(client):
 
 @pytest.mark.django_db
 def test_a_cached_page_is_still_served_while_the_database_is_down(client, settings):
-    make_article()
+    factory.make_article()
     client.get(ARTICLE)
     settings.PAGE_CACHE_VERSION_TTL = 0  # the version must be read again, and cannot be
     with database_down():
@@ -65,7 +66,7 @@ def test_postgresql_server_gone_and_back(client):
     """A real refused connection, not a mock: the server 'moves' to a closed port and back."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
-    make_article()
+    factory.make_article()
     real_port = connection.settings_dict["PORT"]
     connection.close()
     connection.settings_dict["PORT"] = free_port()  # nothing listens there

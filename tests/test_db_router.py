@@ -6,7 +6,7 @@ from django.test import RequestFactory
 
 from qa.models import Question
 from qa.serving.db_router import PinPrimaryMiddleware, PrimaryReplicaRouter
-from tests.factories_prod import read_settings
+from tests.processes import read_settings
 
 router = PrimaryReplicaRouter()
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from qa.imports.exporter import seed_text
 from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, decode_answer, parse_seed
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
-from tests.helpers_safety import article_snapshot, run_command
-from tests.seedfiles import write_seed
+from tests.db_snapshot import article_snapshot
+from tests.factories import factory
+from tests.processes import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def test_no_index_goes_after_the_question_and_a_missing_score_stays_missing(tmp_
 
 def test_importing_an_export_into_an_empty_database_gives_the_same_articles(tmp_path):
     write(tmp_path / "in", "/".join(SAMPLE_PATH), SAMPLE)
-    write_seed(
+    factory.write_seed(
         tmp_path / "in", "chemistry", "what-is-an-acid",
         title='Acids: "proton donors" # not a comment',
         question="  What is an 'acid'?\n\n---\nA question with a YAML document marker inside.",
@@ -140,7 +141,7 @@ def test_importing_an_export_into_an_empty_database_gives_the_same_articles(tmp_
 
 def test_exporting_twice_gives_identical_files(tmp_path):
     write(tmp_path / "in", "/".join(SAMPLE_PATH), SAMPLE)
-    write_seed(tmp_path / "in", "chemistry", "what-is-an-acid", extra_key={"b": 1, "a": [1, 2]})
+    factory.write_seed(tmp_path / "in", "chemistry", "what-is-an-acid", extra_key={"b": 1, "a": [1, 2]})
     import_seeds(tmp_path / "in")
     export_seeds(tmp_path / "one")
     export_seeds(tmp_path / "two")
@@ -149,8 +150,8 @@ def test_exporting_twice_gives_identical_files(tmp_path):
 
 
 def test_subject_option_exports_that_subject_only(tmp_path):
-    write_seed(tmp_path / "in", "biology", "what-is-dna", id=1)
-    write_seed(tmp_path / "in", "chemistry", "what-is-an-acid", id=2)
+    factory.write_seed(tmp_path / "in", "biology", "what-is-dna", id=1)
+    factory.write_seed(tmp_path / "in", "chemistry", "what-is-an-acid", id=2)
     import_seeds(tmp_path / "in")
     export_seeds(tmp_path / "out", "--subject", "chemistry")
     assert list(read_tree(tmp_path / "out")) == [tmp_path.joinpath("chemistry", "what-is-an-acid.md").relative_to(tmp_path)]
@@ -159,7 +160,7 @@ def test_subject_option_exports_that_subject_only(tmp_path):
 
 
 def test_an_article_that_could_not_be_imported_again_is_reported_and_not_written(tmp_path):
-    write_seed(tmp_path / "in", "biology", "what-is-dna")
+    factory.write_seed(tmp_path / "in", "biology", "what-is-dna")
     import_seeds(tmp_path / "in")
     subject = Subject.objects.get()
     Question.objects.create(subject=subject, slug="no-answer-yet", title="T", question="Q?", date="2025-01-01",
@@ -175,7 +176,7 @@ def test_an_article_that_could_not_be_imported_again_is_reported_and_not_written
 
 
 def test_articles_readers_cannot_see_are_exported_with_a_warning(tmp_path):
-    write_seed(tmp_path / "in", "biology", "what-is-dna")
+    factory.write_seed(tmp_path / "in", "biology", "what-is-dna")
     import_seeds(tmp_path / "in")
     Question.objects.update(status=Question.Status.UNPUBLISHED)
     out = export_seeds(tmp_path / "out")
@@ -186,7 +187,7 @@ def test_articles_readers_cannot_see_are_exported_with_a_warning(tmp_path):
 def test_answer_lines_that_start_like_a_latex_command_survive(tmp_path):
     # Written as "\n", the break before "i)" or "u =" would read back as \ni or \nu.
     body = "Cases:\ni) $x = 1$\nii) $\\nu \\neq 0$\nu = 3\ne.g. this\n\nnot that"
-    write_seed(tmp_path / "in", "biology", "cases", answer="placeholder")
+    factory.write_seed(tmp_path / "in", "biology", "cases", answer="placeholder")
     import_seeds(tmp_path / "in")
     Answer.objects.filter(question__slug="cases").update(body=body)
     export_seeds(tmp_path / "out")
@@ -196,7 +197,7 @@ def test_answer_lines_that_start_like_a_latex_command_survive(tmp_path):
 def test_a_literal_backslash_n_in_an_answer_reads_back_as_a_line_break(tmp_path):
     # The documented limit of the seed format: it has no escape for the two characters "\n"
     # themselves (other than at the start of a LaTeX command such as \nu).
-    write_seed(tmp_path / "in", "computing", "printf", answer="placeholder")
+    factory.write_seed(tmp_path / "in", "computing", "printf", answer="placeholder")
     import_seeds(tmp_path / "in")
     Answer.objects.update(body='Use printf("\\n") for a newline, and $\\nu$ for nu.')
     export_seeds(tmp_path / "out")

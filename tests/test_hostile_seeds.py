@@ -14,15 +14,8 @@ from pathlib import Path
 import pytest
 
 from qa.models import Question, RelatedArticle, Subject
-from tests.helpers_safety import (  # noqa: F401 (fixtures)
-    child_env,
-    manage_args,
-    migrated_sqlite_template,
-    new_sqlite_db,
-    run_child,
-    run_command,
-)
-from tests.seedfiles import write_seed
+from tests.factories import factory
+from tests.processes import child_env, manage_args, run_child, run_command
 
 HOSTILE = Path(__file__).parent / "files" / "hostile"
 
@@ -114,7 +107,7 @@ def batch(tmp_path):
     shutil.copytree(HOSTILE, root / "hostile")
     make_huge_files(root / "hostile")
     for subject, slug in GOOD:
-        write_seed(root / "good", subject, slug, related=[("hostile", "script-everywhere")])
+        factory.write_seed(root / "good", subject, slug, related=[("hostile", "script-everywhere")])
     return root
 
 
@@ -164,7 +157,7 @@ def test_file_names_that_are_not_printable_still_give_one_line(tmp_path):
 def test_the_import_never_hangs_and_its_memory_stays_bounded(batch, new_sqlite_db):
     # Enough good files that parsing runs in the importer's worker processes too.
     for n in range(250):
-        write_seed(batch / "many", "chemistry", f"question-{n}", id=n)
+        factory.write_seed(batch / "many", "chemistry", f"question-{n}", id=n)
     result = run_child(manage_args("import_seeds", batch, "--quiet"), child_env(new_sqlite_db("hostile")), timeout=180)
 
     assert result.code == 1, result.err
@@ -249,7 +242,7 @@ def test_the_script_finder_finds_what_a_browser_would_run():
 def test_no_page_runs_a_script_that_came_in_with_a_seed(client, tmp_path):
     shutil.copy(HOSTILE / "script-everywhere.md", tmp_path)
     shutil.copy(HOSTILE / "dup-url-first.md", tmp_path)  # the target of its related link
-    write_seed(tmp_path, "biology", "links-to-it", related=[("hostile", "script-everywhere")])
+    factory.write_seed(tmp_path, "biology", "links-to-it", related=[("hostile", "script-everywhere")])
     code, _, err = run_command("import_seeds", tmp_path, "--quiet")
     assert (code, err) == (0, "")
 

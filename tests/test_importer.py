@@ -11,20 +11,15 @@ from django.utils import timezone
 from reversion.models import Version
 
 from qa.models import Question, Subject
-from tests.seedfiles import write_seed
+from tests.factories import factory
+from tests.processes import run_command
 
 pytestmark = pytest.mark.django_db
 
 
 def run_import(*args):
     """Run the command; return (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("import_seeds", *map(str, args), "--quiet", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, out.getvalue(), err.getvalue()
+    return run_command("import_seeds", *args, "--quiet")
 
 
 def counts():
@@ -35,7 +30,7 @@ def counts():
 
 
 def test_imports_an_article_with_everything(tmp_path):
-    write_seed(tmp_path, "biology", "what-is-dna", related=[("chemistry", "what-is-an-acid")], legacy_flag="kept")
+    factory.write_seed(tmp_path, "biology", "what-is-dna", related=[("chemistry", "what-is-an-acid")], legacy_flag="kept")
     before = timezone.now()
     code, out, _ = run_import(tmp_path)
     assert code == 0
@@ -58,7 +53,7 @@ def test_imports_an_article_with_everything(tmp_path):
 
 def test_second_run_writes_nothing(tmp_path):
     for n in range(3):
-        write_seed(tmp_path, "biology", f"question-{n}", id=n)
+        factory.write_seed(tmp_path, "biology", f"question-{n}", id=n)
     run_import(tmp_path)
     with CaptureQueriesContext(connection) as queries:
         code, out, _ = run_import(tmp_path)
@@ -69,10 +64,10 @@ def test_second_run_writes_nothing(tmp_path):
 
 
 def test_changed_file_updates_its_article_and_records_a_revision(tmp_path):
-    path = write_seed(tmp_path, "biology", "what-is-dna", related=[("biology", "a"), ("biology", "b")])
+    path = factory.write_seed(tmp_path, "biology", "what-is-dna", related=[("biology", "a"), ("biology", "b")])
     run_import(tmp_path)
     pk = Question.objects.get().pk
-    write_seed(tmp_path, "biology", "what-is-dna", answer=r"New answer\n\nwith $x^2$.", related=[("biology", "c")])
+    factory.write_seed(tmp_path, "biology", "what-is-dna", answer=r"New answer\n\nwith $x^2$.", related=[("biology", "c")])
     code, out, _ = run_import(path)
     assert "created 0, updated 1, unchanged 0" in out
     question = Question.objects.get()
@@ -83,18 +78,18 @@ def test_changed_file_updates_its_article_and_records_a_revision(tmp_path):
 
 
 def test_same_source_id_in_two_subjects_gives_two_articles(tmp_path):
-    write_seed(tmp_path, "biology", "what-is-dna", id=7)
-    write_seed(tmp_path, "chemistry", "what-is-dna", id=7)
+    factory.write_seed(tmp_path, "biology", "what-is-dna", id=7)
+    factory.write_seed(tmp_path, "chemistry", "what-is-dna", id=7)
     run_import(tmp_path)
     assert sorted(Question.objects.values_list("subject__slug", "source_id")) == [("biology", 7), ("chemistry", 7)]
 
 
 def test_bad_files_are_reported_and_the_good_ones_land(tmp_path):
-    write_seed(tmp_path, "biology", "good-one")
-    write_seed(tmp_path, "biology", "bad-date", date="yesterday")
+    factory.write_seed(tmp_path, "biology", "good-one")
+    factory.write_seed(tmp_path, "biology", "bad-date", date="yesterday")
     (tmp_path / "biology" / "latin1.md").write_bytes("---\ntitle: caf\xe9\n---\n".encode("latin-1"))
-    write_seed(tmp_path, "biology", "good-two")
-    dup = write_seed(tmp_path, "zoology", "dup")
+    factory.write_seed(tmp_path, "biology", "good-two")
+    dup = factory.write_seed(tmp_path, "zoology", "dup")
     dup.write_text(dup.read_text().replace("/learn/zoology/questions/dup", "/learn/biology/questions/good-two"))
     code, out, err = run_import(tmp_path)
     assert code == 1
@@ -109,8 +104,8 @@ def test_bad_files_are_reported_and_the_good_ones_land(tmp_path):
 
 
 def test_dry_run_validates_and_writes_nothing(tmp_path):
-    write_seed(tmp_path, "biology", "good-one")
-    write_seed(tmp_path, "biology", "bad", id="abc")
+    factory.write_seed(tmp_path, "biology", "good-one")
+    factory.write_seed(tmp_path, "biology", "bad", id="abc")
     subjects = tmp_path / "subjects.yaml"
     subjects.write_text("- slug: biology\n  title: Life\n  listed: true\n")
     out, err = io.StringIO(), io.StringIO()
@@ -123,13 +118,13 @@ def test_dry_run_validates_and_writes_nothing(tmp_path):
 
 
 def test_subject_titles_come_from_the_slug_and_editors_keep_theirs(tmp_path):
-    write_seed(tmp_path, "history-of-the-world", "why-did-rome-fall")
+    factory.write_seed(tmp_path, "history-of-the-world", "why-did-rome-fall")
     run_import(tmp_path)
     subject = Subject.objects.get()
     assert subject.title == "History of the World"
     subject.title = "World History"
     subject.save()
-    write_seed(tmp_path, "history-of-the-world", "why-did-rome-fall", answer="changed")
+    factory.write_seed(tmp_path, "history-of-the-world", "why-did-rome-fall", answer="changed")
     run_import(tmp_path)
     assert Subject.objects.get().title == "World History"
 
@@ -140,7 +135,7 @@ def test_subjects_file_sets_titles_listing_and_order(tmp_path):
         "- slug: zoology\n  title: Zoology\n  listed: true\n- slug: american-culture\n  title: American Culture\n"
         "  listed: false\n"
     )
-    write_seed(tmp_path / "seeds", "american-culture", "what-is-jazz")
+    factory.write_seed(tmp_path / "seeds", "american-culture", "what-is-jazz")
     code, _, _ = run_import(tmp_path / "seeds", "--subjects", subjects)
     assert code == 0
     assert list(Subject.objects.values_list("slug", "title", "is_listed")) == [
@@ -150,7 +145,7 @@ def test_subjects_file_sets_titles_listing_and_order(tmp_path):
 
 
 def test_redirects_csv_is_loaded_without_chains(tmp_path):
-    write_seed(tmp_path / "seeds", "chemistry", "what-is-an-acid")
+    factory.write_seed(tmp_path / "seeds", "chemistry", "what-is-an-acid")
     csv = tmp_path / "redirects.csv"
     csv.write_text(
         "old_path,new_path\n"
@@ -171,13 +166,13 @@ def test_redirects_csv_is_loaded_without_chains(tmp_path):
 
 def test_sync_unpublishes_missing_files_and_redirects_moves(tmp_path):
     seeds = tmp_path / "seeds"
-    old = write_seed(seeds, "biology", "what-is-an-acid", id=5)
-    write_seed(seeds, "biology", "what-is-dna", id=6)
+    old = factory.write_seed(seeds, "biology", "what-is-an-acid", id=5)
+    factory.write_seed(seeds, "biology", "what-is-dna", id=6)
     run_import(seeds, "--sync")
     # The acid article moves to chemistry; the DNA article's file is deleted.
     old.unlink()
     (seeds / "biology" / "what-is-dna.md").unlink()
-    write_seed(seeds, "chemistry", "what-is-an-acid", id=5)
+    factory.write_seed(seeds, "chemistry", "what-is-an-acid", id=5)
     code, out, _ = run_import(seeds, "--sync")
     assert code == 0
     assert "created 1, updated 0, unchanged 0, unpublished 2" in out
@@ -188,16 +183,16 @@ def test_sync_unpublishes_missing_files_and_redirects_moves(tmp_path):
         "/learn/biology/questions/what-is-an-acid": "/learn/chemistry/questions/what-is-an-acid"
     }
     # The file comes back: the article is published again.
-    write_seed(seeds, "biology", "what-is-dna", id=6)
+    factory.write_seed(seeds, "biology", "what-is-dna", id=6)
     _, out, _ = run_import(seeds, "--sync")
     assert "unchanged 1" in out and "unpublished 0" in out
     assert Question.objects.get(slug="what-is-dna").status == "published"
 
 
 def test_sync_never_unpublishes_an_article_whose_file_is_broken(tmp_path):
-    write_seed(tmp_path, "biology", "what-is-dna")
+    factory.write_seed(tmp_path, "biology", "what-is-dna")
     run_import(tmp_path, "--sync")
-    write_seed(tmp_path, "biology", "what-is-dna", date="yesterday")
+    factory.write_seed(tmp_path, "biology", "what-is-dna", date="yesterday")
     code, out, _ = run_import(tmp_path, "--sync")
     assert code == 1
     assert "unpublished 0, failed 1" in out
@@ -246,10 +241,10 @@ def test_bulk_insert_refuses_a_value_too_long_for_its_column_instead_of_cutting_
 
 def test_changed_files_of_one_import_share_one_revision_with_each_article_whole(tmp_path):
     for slug in ("what-is-dna", "what-is-rna"):
-        write_seed(tmp_path, "biology", slug, related=[("biology", "a")])
+        factory.write_seed(tmp_path, "biology", slug, related=[("biology", "a")])
     run_import(tmp_path)
     for slug in ("what-is-dna", "what-is-rna"):
-        write_seed(tmp_path, "biology", slug, answer="Changed.", related=[("biology", "b")])
+        factory.write_seed(tmp_path, "biology", slug, answer="Changed.", related=[("biology", "b")])
     code, out, _ = run_import(tmp_path)
     assert "updated 2" in out
     revisions = {Version.objects.get_for_object(q).get().revision_id for q in Question.objects.all()}

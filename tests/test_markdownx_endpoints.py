@@ -14,7 +14,7 @@ from PIL import Image
 
 from qa.admin.widgets import AnswerEditorWidget
 from qa.rendering.markdown import render_markdown
-from tests.factories_admin import image_bytes, make_staff, make_superuser
+from tests.factories import factory
 
 MARKDOWNIFY = reverse("markdownx_markdownify")
 UPLOAD = reverse("markdownx_upload")
@@ -30,7 +30,7 @@ class EndpointAccessTests(TestCase):
         self.assertIn(f'data-markdownx-upload-urls-path="{UPLOAD}"', html)
 
     def test_anonymous_and_non_staff_get_403_not_a_login_redirect(self):
-        png = image_bytes()
+        png = factory.image_bytes()
         for user in (None, User.objects.create_user("member", password="x")):
             with self.subTest(user=user):
                 if user:
@@ -41,7 +41,7 @@ class EndpointAccessTests(TestCase):
                 self.assertEqual(self.client.post(UPLOAD, {"image": upload}, **AJAX).status_code, 403)
 
     def test_staff_get_the_sites_own_rendering(self):
-        self.client.force_login(make_staff())
+        self.client.force_login(factory.make_staff())
         text = "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script> [x](javascript:alert(1))"
         response = self.client.post(MARKDOWNIFY, {"content": text}, **AJAX)
         self.assertEqual(response.status_code, 200)
@@ -50,11 +50,11 @@ class EndpointAccessTests(TestCase):
         self.assertNotIn("href=\"javascript", response.content.decode())
 
     def test_a_post_without_content_is_a_400_not_a_500(self):
-        self.client.force_login(make_staff())
+        self.client.force_login(factory.make_staff())
         self.assertEqual(self.client.post(MARKDOWNIFY, {}, **AJAX).status_code, 400)
 
     def test_get_is_not_allowed(self):
-        self.client.force_login(make_staff())
+        self.client.force_login(factory.make_staff())
         self.assertEqual(self.client.get(MARKDOWNIFY).status_code, 405)
         self.assertEqual(self.client.get(UPLOAD).status_code, 405)
 
@@ -62,7 +62,7 @@ class EndpointAccessTests(TestCase):
 class UploadTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.admin = make_superuser()
+        cls.admin = factory.make_superuser()
 
     def setUp(self):
         self.media = Path(tempfile.mkdtemp())
@@ -82,7 +82,7 @@ class UploadTests(TestCase):
     def test_images_are_re_encoded_under_a_random_name_and_answer_with_markdown(self):
         for fmt, ext in [("PNG", "png"), ("JPEG", "jpg"), ("GIF", "gif"), ("WEBP", "webp")]:
             with self.subTest(fmt):
-                response = self.upload(image_bytes(fmt), name=f"../../holiday photo.{ext}", content_type="image/x-nonsense")
+                response = self.upload(factory.image_bytes(fmt), name=f"../../holiday photo.{ext}", content_type="image/x-nonsense")
                 self.assertEqual(response.status_code, 200, response.content)
                 code = response.json()["image_code"]
                 match = re.fullmatch(r"!\[\]\(/media/uploads/\d{4}/\d{2}/([0-9a-f]{32})\." + ext + r"\)", code)
@@ -110,17 +110,17 @@ class UploadTests(TestCase):
     def test_too_big_is_refused_before_decoding(self):
         self.assertEqual(settings.MARKDOWNX_UPLOAD_MAX_SIZE, 5 * 1024 * 1024)  # the default
         with override_settings(MARKDOWNX_UPLOAD_MAX_SIZE=1000):
-            response = self.upload(image_bytes("PNG", size=(300, 300), color=(1, 2, 3)) + b"\0" * 2000)
+            response = self.upload(factory.image_bytes("PNG", size=(300, 300), color=(1, 2, 3)) + b"\0" * 2000)
         self.assertEqual(response.status_code, 400)
         self.assertIn("at most 1000", response.json()["error"])
         self.assertEqual(self.stored_files(), [])
 
     def test_large_pictures_are_scaled_down(self):
-        response = self.upload(image_bytes("PNG", size=(5000, 100)))
+        response = self.upload(factory.image_bytes("PNG", size=(5000, 100)))
         self.assertEqual(response.status_code, 200)
         with Image.open(self.stored_files()[0]) as image:
             self.assertEqual(image.size, (2400, 48))
 
     def test_a_plain_form_post_also_gets_json(self):
         self.assertEqual(self.upload(b"not an image", ajax=False).status_code, 400)
-        self.assertIn("image_code", self.upload(image_bytes(), ajax=False).json())
+        self.assertIn("image_code", self.upload(factory.image_bytes(), ajax=False).json())

@@ -10,7 +10,9 @@ from django.utils import timezone
 from qa.models import Question
 from qa.redirects import add_redirect
 from qa.serving import page_cache
-from tests.factories_reader import Page, make_question, make_subject, page_of
+from tests.conftest import FIXTURES_DIR
+from tests.factories import factory
+from tests.html_checks import Page, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +26,12 @@ def _clear_cache():
 
 @pytest.fixture
 def biology():
-    return make_subject("biology", "Biology", position=1)
+    return factory.make_subject("biology", "Biology", position=1)
 
 
 @pytest.fixture
 def chemistry():
-    return make_subject("chemistry", "Chemistry", position=2)
+    return factory.make_subject("chemistry", "Chemistry", position=2)
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def editor(client):
 
 
 def test_article_shows_breadcrumb_single_h1_date_and_answer(client, biology):
-    q = make_question(
+    q = factory.make_question(
         biology, "how-do-cells-divide", question="How do cells divide?", body="Cells divide by **mitosis**."
     )
 
@@ -63,7 +65,7 @@ def test_article_shows_breadcrumb_single_h1_date_and_answer(client, biology):
 
 
 def test_article_date_follows_its_own_moment_format_and_text(client, biology):
-    make_question(biology, "dated", date=datetime.date(2025, 3, 7), date_format="DD/MM/YYYY", post_on_text="Published")
+    factory.make_question(biology, "dated", date=datetime.date(2025, 3, 7), date_format="DD/MM/YYYY", post_on_text="Published")
 
     page = page_of(client.get("/learn/biology/questions/dated"))
 
@@ -71,7 +73,7 @@ def test_article_date_follows_its_own_moment_format_and_text(client, biology):
 
 
 def test_article_escapes_question_text(client, biology):
-    make_question(biology, "xss", question="Is <script>alert(1)</script> & co safe?")
+    factory.make_question(biology, "xss", question="Is <script>alert(1)</script> & co safe?")
 
     html = client.get("/learn/biology/questions/xss").content.decode()
 
@@ -80,7 +82,7 @@ def test_article_escapes_question_text(client, biology):
 
 
 def test_every_page_has_the_header_with_learn_link_and_search_form(client, biology):
-    make_question(biology, "a")
+    factory.make_question(biology, "a")
     for url in ["/learn/", "/learn/biology/", "/learn/biology/questions/a", "/learn/missing/"]:
         html = client.get(url).content.decode()
         assert '<form class="site-search" action="/search" method="get" role="search">' in html, url
@@ -89,9 +91,9 @@ def test_every_page_has_the_header_with_learn_link_and_search_form(client, biolo
 
 
 def test_article_page_takes_a_fixed_number_of_queries(client, biology, chemistry, django_assert_num_queries):
-    targets = [make_question(chemistry, f"target-{i}") for i in range(5)]
-    make_question(biology, "one-link", related=[targets[0].path])
-    make_question(biology, "five-links", related=[t.path for t in targets])
+    targets = [factory.make_question(chemistry, f"target-{i}") for i in range(5)]
+    factory.make_question(biology, "one-link", related=[targets[0].path])
+    factory.make_question(biology, "five-links", related=[t.path for t in targets])
     page_cache.current_stamp()  # the page cache reads the content version once a second, not per page
 
     with django_assert_num_queries(ARTICLE_QUERIES):
@@ -101,7 +103,7 @@ def test_article_page_takes_a_fixed_number_of_queries(client, biology, chemistry
 
 
 def test_anonymous_article_response_is_cacheable(client, biology):
-    make_question(biology, "a")
+    factory.make_question(biology, "a")
 
     response = client.get("/learn/biology/questions/a")
 
@@ -119,9 +121,9 @@ def related_links(response):
 
 
 def test_related_links_point_at_live_articles_and_hide_dead_ones(client, biology, chemistry):
-    live = make_question(biology, "live-target", question="What is a live target?")
-    make_question(biology, "draft-target", status=Question.Status.DRAFT)
-    make_question(
+    live = factory.make_question(biology, "live-target", question="What is a live target?")
+    factory.make_question(biology, "draft-target", status=Question.Status.DRAFT)
+    factory.make_question(
         biology,
         "source",
         related=[
@@ -139,8 +141,8 @@ def test_related_links_point_at_live_articles_and_hide_dead_ones(client, biology
 
 
 def test_related_link_follows_the_slug_to_its_one_other_subject(client, biology, chemistry):
-    moved = make_question(chemistry, "organic-compounds", question="What are organic compounds?")
-    make_question(biology, "source", related=["/learn/biology/questions/organic-compounds"])
+    moved = factory.make_question(chemistry, "organic-compounds", question="What are organic compounds?")
+    factory.make_question(biology, "source", related=["/learn/biology/questions/organic-compounds"])
 
     links = related_links(client.get("/learn/biology/questions/source"))
 
@@ -148,10 +150,10 @@ def test_related_link_follows_the_slug_to_its_one_other_subject(client, biology,
 
 
 def test_related_link_with_the_slug_under_two_other_subjects_is_not_shown(client, biology, chemistry):
-    physics = make_subject("physics")
-    make_question(chemistry, "energy")
-    make_question(physics, "energy")
-    make_question(biology, "source", related=["/learn/biology/questions/energy"])
+    physics = factory.make_subject("physics")
+    factory.make_question(chemistry, "energy")
+    factory.make_question(physics, "energy")
+    factory.make_question(biology, "source", related=["/learn/biology/questions/energy"])
 
     response = client.get("/learn/biology/questions/source")
 
@@ -176,7 +178,7 @@ NOT_PUBLISHED = pytest.mark.parametrize(
 
 @NOT_PUBLISHED
 def test_readers_get_404_for_articles_that_are_not_published(client, biology, fields):
-    make_question(biology, "hidden", **fields)
+    factory.make_question(biology, "hidden", **fields)
 
     response = client.get("/learn/biology/questions/hidden")
 
@@ -184,7 +186,7 @@ def test_readers_get_404_for_articles_that_are_not_published(client, biology, fi
 
 
 def test_scheduled_article_appears_once_its_time_has_come(client, biology):
-    make_question(biology, "due", publish_at=timezone.now() - datetime.timedelta(minutes=1))
+    factory.make_question(biology, "due", publish_at=timezone.now() - datetime.timedelta(minutes=1))
 
     assert client.get("/learn/biology/questions/due").status_code == 200
 
@@ -210,7 +212,7 @@ def test_500_page_renders_without_a_request_context():
 
 @NOT_PUBLISHED
 def test_editor_previews_unpublished_article_with_banner_and_no_caching(client, biology, editor, fields):
-    make_question(biology, "hidden", question="Hidden question?", **fields)
+    factory.make_question(biology, "hidden", question="Hidden question?", **fields)
 
     response = client.get("/learn/biology/questions/hidden")
 
@@ -222,7 +224,7 @@ def test_editor_previews_unpublished_article_with_banner_and_no_caching(client, 
 
 
 def test_editor_sees_published_article_without_banner_but_still_privately(client, biology, editor):
-    make_question(biology, "live")
+    factory.make_question(biology, "live")
 
     response = client.get("/learn/biology/questions/live")
 
@@ -232,7 +234,7 @@ def test_editor_sees_published_article_without_banner_but_still_privately(client
 
 def test_logged_in_user_without_permission_cannot_preview(client, biology):
     client.force_login(User.objects.create_user("reader", password="pw"))
-    make_question(biology, "hidden", status=Question.Status.DRAFT)
+    factory.make_question(biology, "hidden", status=Question.Status.DRAFT)
 
     assert client.get("/learn/biology/questions/hidden").status_code == 404
 
@@ -241,7 +243,7 @@ def test_logged_in_user_without_permission_cannot_preview(client, biology):
 
 
 def test_article_url_with_trailing_slash_moves_to_the_declared_url(client, biology):
-    make_question(biology, "a")
+    factory.make_question(biology, "a")
 
     response = client.get("/learn/biology/questions/a/?ref=x")
 
@@ -250,7 +252,7 @@ def test_article_url_with_trailing_slash_moves_to_the_declared_url(client, biolo
 
 
 def test_stored_redirect_answers_301_keeping_the_query_string(client, biology, chemistry):
-    target = make_question(chemistry, "new-home")
+    target = factory.make_question(chemistry, "new-home")
     add_redirect("/learn/biology/questions/old-home", target.path)
 
     response = client.get("/learn/biology/questions/old-home?utm_source=mail")
@@ -260,9 +262,9 @@ def test_stored_redirect_answers_301_keeping_the_query_string(client, biology, c
 
 
 def test_stored_redirect_wins_over_the_slug_fallback(client, biology, chemistry):
-    physics = make_subject("physics")
-    make_question(chemistry, "energy")
-    chosen = make_question(physics, "other-energy")
+    physics = factory.make_subject("physics")
+    factory.make_question(chemistry, "energy")
+    chosen = factory.make_question(physics, "other-energy")
     add_redirect("/learn/biology/questions/energy", chosen.path)
 
     response = client.get("/learn/biology/questions/energy")
@@ -272,7 +274,7 @@ def test_stored_redirect_wins_over_the_slug_fallback(client, biology, chemistry)
 
 
 def test_article_slug_under_exactly_one_other_subject_answers_301_there(client, biology, chemistry):
-    moved = make_question(chemistry, "organic-compounds")
+    moved = factory.make_question(chemistry, "organic-compounds")
 
     for url in ["/learn/biology/questions/organic-compounds", "/learn/unknown-subject/questions/organic-compounds"]:
         response = client.get(url)
@@ -281,10 +283,10 @@ def test_article_slug_under_exactly_one_other_subject_answers_301_there(client, 
 
 
 def test_article_slug_under_two_other_subjects_or_unpublished_stays_404(client, biology, chemistry):
-    physics = make_subject("physics")
-    make_question(chemistry, "energy")
-    make_question(physics, "energy")
-    make_question(chemistry, "draft-only", status=Question.Status.DRAFT)
+    physics = factory.make_subject("physics")
+    factory.make_question(chemistry, "energy")
+    factory.make_question(physics, "energy")
+    factory.make_question(chemistry, "draft-only", status=Question.Status.DRAFT)
 
     assert client.get("/learn/biology/questions/energy").status_code == 404
     assert client.get("/learn/biology/questions/draft-only").status_code == 404
@@ -305,8 +307,8 @@ def test_redirect_with_empty_target_answers_410_gone(client, biology):
 def big_subject(biology):
     day = datetime.date(2025, 1, 1)
     for i in range(45):
-        make_question(biology, f"q-{i:02d}", question=f"Question {i:02d}?", date=day + datetime.timedelta(days=i))
-    make_question(biology, "a-draft", status=Question.Status.DRAFT)
+        factory.make_question(biology, f"q-{i:02d}", question=f"Question {i:02d}?", date=day + datetime.timedelta(days=i))
+    factory.make_question(biology, "a-draft", status=Question.Status.DRAFT)
     return biology
 
 
@@ -359,15 +361,15 @@ def test_empty_subject_page_says_so(client, biology):
 
 
 def test_learn_lists_listed_subjects_in_order_with_published_counts(client, biology, chemistry):
-    hidden = make_subject("secret-club", is_listed=False, position=0)
-    make_subject("empty-subject", position=3)
+    hidden = factory.make_subject("secret-club", is_listed=False, position=0)
+    factory.make_subject("empty-subject", position=3)
     chemistry.position = 0
     chemistry.save()
-    make_question(hidden, "x")
-    make_question(biology, "b1")
-    make_question(biology, "b2")
-    make_question(biology, "b3", status=Question.Status.DRAFT)
-    make_question(chemistry, "c1")
+    factory.make_question(hidden, "x")
+    factory.make_question(biology, "b1")
+    factory.make_question(biology, "b2")
+    factory.make_question(biology, "b3", status=Question.Status.DRAFT)
+    factory.make_question(chemistry, "c1")
 
     response = client.get("/learn/")
 
@@ -391,12 +393,12 @@ def test_root_leads_to_learn(client):
 @pytest.fixture
 def fixture_articles(db):
     from io import StringIO
-    from pathlib import Path
 
     from django.core.management import call_command
 
-    root = Path(__file__).resolve().parent.parent / "fixtures"
-    call_command("import_seeds", str(root), "--subjects", str(root / "subjects.yaml"), "--quiet", stdout=StringIO())
+    call_command(
+        "import_seeds", str(FIXTURES_DIR), "--subjects", str(FIXTURES_DIR / "subjects.yaml"), "--quiet", stdout=StringIO()
+    )
     return list(Question.objects.select_related("subject"))
 
 

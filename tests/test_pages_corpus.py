@@ -16,8 +16,7 @@ from django.test import Client
 
 from qa.imports.seedfile import Seed, parse_seed
 from qa.paths import ARTICLE_PATH
-from tests.factories_reader import Page
-from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
+from tests.html_checks import Page, currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 
 # django_db: pytest-django only creates the test database when a collected test asks for it.
 pytestmark = [pytest.mark.corpus, pytest.mark.django_db]
@@ -52,7 +51,7 @@ def corpus_pages(corpus_dir, django_db_setup, django_db_blocker):
             "--redirects", str(corpus_dir / "legacy-redirects.csv"),
             "--quiet",
             verbosity=0,
-        )  # fmt: skip
+        )
         cache.clear()
         client = Client()
         pages = []

@@ -3,7 +3,6 @@ import html as html_module
 import re
 import time
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,10 +10,9 @@ from django.core.management import call_command
 from qa.models import Answer
 from qa.rendering.markdown import SANITIZER, pygments_stylesheet, render_markdown
 from qa.rendering.mathml import latex_to_mathml
-from tests.factories_reader import make_question, make_subject
-from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.factories import factory
+from tests.html_checks import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
+from tests.processes import ROOT
 
 
 def math_elements(html):
@@ -413,16 +411,16 @@ def test_huge_unclosed_delimiters_render_in_linear_time():
 
 @pytest.mark.django_db
 def test_answer_save_stores_rendered_html():
-    question = make_question(make_subject(), body="Area $x^2$ costs $5.")
+    question = factory.make_question(factory.make_subject(), body="Area $x^2$ costs $5.")
     assert '<math display="inline">' in question.answer.html
     assert "costs $5." in question.answer.html
 
 
 @pytest.mark.django_db
 def test_rerender_rewrites_stale_html_and_leaves_current_rows_alone():
-    subject = make_subject()
-    stale = make_question(subject, body="Energy $E = mc^2$.")
-    current = make_question(subject, body="Plain text.")
+    subject = factory.make_subject()
+    stale = factory.make_question(subject, body="Energy $E = mc^2$.")
+    current = factory.make_question(subject, body="Plain text.")
     Answer.objects.filter(pk=stale.pk).update(html="<p>old</p>")
     before = Answer.objects.get(pk=current.pk).html
 
@@ -436,7 +434,7 @@ def test_rerender_rewrites_stale_html_and_leaves_current_rows_alone():
 
 @pytest.mark.django_db
 def test_rerender_dry_run_writes_nothing():
-    question = make_question(make_subject(), body="Energy $E = mc^2$.")
+    question = factory.make_question(factory.make_subject(), body="Energy $E = mc^2$.")
     Answer.objects.filter(pk=question.pk).update(html="<p>old</p>")
     out = StringIO()
     call_command("rerender", dry_run=True, stdout=out)

@@ -7,7 +7,7 @@ import pytest
 
 from qa.imports.seedfile import parse_seed
 from qa.rendering.markdown import render_markdown
-from tests.textcheck import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
+from tests.html_checks import currency_amounts, latex_leaks, missing_amounts, unsafe_markup, visible_text
 
 pytestmark = pytest.mark.corpus
 

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from qa.rendering.markdown import render_markdown
 from qa.rendering.mathml import latex_to_mathml
-from tests.textcheck import unsafe_markup
+from tests.html_checks import unsafe_markup
 
 # Pieces of Markdown, HTML and LaTeX syntax that hostile or broken input is made of; random
 # text alone rarely forms a tag or a link.

@@ -22,8 +22,7 @@ from qa.search import index
 from qa.search.query import MAX_QUERY_CHARS, parse_query
 from qa.search.results import admin_search, search_questions
 from tests.conftest import CORPUS_DIR
-from tests.factories_search import make_question, make_subject
-from tests.seedfiles import write_seed
+from tests.factories import factory
 
 HOSTILE_QUERIES = [
     '"', '""', "'", "*", "**", "-", "- -", "+", "^", ":", "::", "(", ")", "()", "((a)", "a)",
@@ -74,13 +73,13 @@ def test_control_characters_are_removed_from_the_query_shown_back():
 class RankingTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.in_answer = make_question(
-            "Why do leaves change colour in autumn?",
-            answer="Chlorophyll breaks down. Photosynthesis slows and photosynthesis stops; photosynthesis again.",
+        cls.in_answer = factory.make_question(
+            question="Why do leaves change colour in autumn?",
+            body="Chlorophyll breaks down. Photosynthesis slows and photosynthesis stops; photosynthesis again.",
         )
-        cls.in_keywords = make_question("How do plants make sugar?", keywords="photosynthesis, glucose")
-        cls.in_question = make_question("What is photosynthesis?", answer="Plants turn light into sugar.")
-        cls.longer = make_question("What is photosynthesis in C4 plants?", answer="A variant of photosynthesis.")
+        cls.in_keywords = factory.make_question(question="How do plants make sugar?", keywords="photosynthesis, glucose")
+        cls.in_question = factory.make_question(question="What is photosynthesis?", body="Plants turn light into sugar.")
+        cls.longer = factory.make_question(question="What is photosynthesis in C4 plants?", body="A variant of photosynthesis.")
 
     def test_question_above_keywords_above_answer(self):
         found = questions(search_questions("photosynthesis"))
@@ -107,8 +106,10 @@ class RankingTests(TestCase):
         assert self.in_question.question in questions(results)
 
     def test_the_snippet_comes_from_where_the_words_are(self):
-        q = make_question("How do ferns spread?", answer="Ferns release spores. " + "Filler words here. " * 40,
-                          description="A summary about rhizomes.")
+        q = factory.make_question(
+            question="How do ferns spread?", body="Ferns release spores. " + "Filler words here. " * 40,
+            description="A summary about rhizomes.",
+        )
         hit = next(iter(search_questions("spores")))
         assert hit.pk == q.pk
         assert search_questions("spores").snippet(hit).startswith("Ferns release <mark>spores</mark>. Filler")
@@ -127,11 +128,11 @@ class RankingTests(TestCase):
 class WordFormTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        make_question("How is chemical equilibrium reached?")
-        make_question("What are bacteria?", answer="Single-celled organisms.")
-        make_question("Who was Erwin Schrödinger?")
-        make_question("What does a cell's nucleus hold?")
-        make_question("How are hypotheses tested?")
+        factory.make_question(question="How is chemical equilibrium reached?")
+        factory.make_question(question="What are bacteria?", body="Single-celled organisms.")
+        factory.make_question(question="Who was Erwin Schrödinger?")
+        factory.make_question(question="What does a cell's nucleus hold?")
+        factory.make_question(question="How are hypotheses tested?")
 
     def test_forms_the_stemmer_leaves_apart_still_meet(self):
         for query, expected in [
@@ -151,9 +152,9 @@ class ResultPagesTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         for i in range(7):
-            make_question(f"Tundra question {i}?")
+            factory.make_question(question=f"Tundra question {i}?")
         for i in range(6):
-            make_question(f"Question about cold plains {i}?", answer="The tundra is treeless.")
+            factory.make_question(question=f"Question about cold plains {i}?", body="The tundra is treeless.")
 
     def test_every_result_once_in_rank_order_whatever_the_slices(self):
         results = search_questions("tundra")
@@ -198,10 +199,10 @@ class ResultPagesTests(TestCase):
 class FilterTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.biology = make_subject("biology")
-        cls.physics = make_subject("physics")
-        make_question("How does energy flow in food webs?", subject=cls.biology)
-        make_question("What is kinetic energy?", subject=cls.physics)
+        cls.biology = factory.make_subject("biology")
+        cls.physics = factory.make_subject("physics")
+        factory.make_question(question="How does energy flow in food webs?", subject=cls.biology)
+        factory.make_question(question="What is kinetic energy?", subject=cls.physics)
 
     def test_subject_filter_by_slug_or_subject(self):
         assert questions(search_questions("energy", subject="physics")) == ["What is kinetic energy?"]
@@ -217,11 +218,11 @@ class VisibilityTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         now = timezone.now()
-        make_question("Visible zygote question?")
-        make_question("Earlier scheduled zygote question?", publish_at=now - datetime.timedelta(hours=1))
-        make_question("Draft zygote question?", status=Question.Status.DRAFT)
-        make_question("Unpublished zygote question?", status=Question.Status.UNPUBLISHED)
-        make_question("Scheduled zygote question?", publish_at=now + datetime.timedelta(days=1))
+        factory.make_question(question="Visible zygote question?")
+        factory.make_question(question="Earlier scheduled zygote question?", publish_at=now - datetime.timedelta(hours=1))
+        factory.make_question(question="Draft zygote question?", status=Question.Status.DRAFT)
+        factory.make_question(question="Unpublished zygote question?", status=Question.Status.UNPUBLISHED)
+        factory.make_question(question="Scheduled zygote question?", publish_at=now + datetime.timedelta(days=1))
 
     def test_readers_find_only_what_they_may_see(self):
         assert sorted(questions(search_questions("zygote"))) == [
@@ -240,7 +241,7 @@ class VisibilityTests(TestCase):
         assert admin_search(drafts, "   ")[0].count() == 1
 
     def test_admin_search_with_only_common_words_looks_for_the_text(self):
-        make_question("What is it?", status=Question.Status.DRAFT)
+        factory.make_question(question="What is it?", status=Question.Status.DRAFT)
         assert [q.question for q in admin_search(Question.objects.all(), "what is it")[0]] == ["What is it?"]
 
 
@@ -253,7 +254,7 @@ def indexed_ids():
 
 class IndexMaintenanceTests(TestCase):
     def test_create_and_save_update_the_index(self):
-        q = make_question("How do glaciers move?", answer="Ice creeps downhill.")
+        q = factory.make_question(question="How do glaciers move?", body="Ice creeps downhill.")
         assert q.pk in indexed_ids()
         q.question = q.title = "How do volcanoes erupt?"
         q.save()
@@ -261,7 +262,7 @@ class IndexMaintenanceTests(TestCase):
         assert questions(search_questions("glaciers")) == []
 
     def test_answer_and_seo_changes_are_indexed(self):
-        q = make_question("How do glaciers move?", answer="Ice creeps downhill.")
+        q = factory.make_question(question="How do glaciers move?", body="Ice creeps downhill.")
         q.answer.body = "Basal sliding over meltwater."
         q.answer.save()
         q.seo.page_keywords = "moraine"
@@ -273,13 +274,13 @@ class IndexMaintenanceTests(TestCase):
         assert questions(search_questions("moraine")) == [q.question]
 
     def test_queryset_update_is_indexed(self):
-        q = make_question("How do glaciers move?")
+        q = factory.make_question(question="How do glaciers move?")
         Question.objects.filter(pk=q.pk).update(title="Glacier flow and crevasses")
         SEO.objects.filter(pk=q.pk).update(page_description="Serac fields")
         assert questions(search_questions("crevasses serac")) == [q.question]
 
     def test_bulk_create_and_bulk_update_are_indexed(self):
-        subject = make_subject()
+        subject = factory.make_subject()
         created = Question.objects.bulk_create(
             [
                 Question(subject=subject, slug=f"fjord-{i}", title=f"Fjord {i}", question=f"Fjord question {i}?",
@@ -295,11 +296,11 @@ class IndexMaintenanceTests(TestCase):
         assert len(questions(search_questions("drumlin tidewater"))) == 3
 
     def test_delete_removes_the_entry(self):
-        q = make_question("How do glaciers move?", answer="Ice creeps downhill.")
+        q = factory.make_question(question="How do glaciers move?", body="Ice creeps downhill.")
         pk = q.pk
         q.delete()
         assert pk not in indexed_ids()
-        make_question("Another question?")
+        factory.make_question(question="Another question?")
         Question.objects.all().delete()
         assert indexed_ids() == set()
 
@@ -308,19 +309,19 @@ class IndexMaintenanceTests(TestCase):
         from pathlib import Path
 
         with tempfile.TemporaryDirectory() as tmp:
-            write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns release spores.")
+            factory.write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns release spores.")
             call_command("import_seeds", tmp, "--quiet", stdout=StringIO())
             assert len(questions(search_questions("spores"))) == 1
-            write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns grow rhizomes.")
+            factory.write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns grow rhizomes.")
             call_command("import_seeds", tmp, "--quiet", stdout=StringIO())
         assert questions(search_questions("spores")) == []
         assert len(questions(search_questions("rhizomes"))) == 1
         assert indexed_ids() == set(Question.objects.values_list("pk", flat=True))
 
     def test_a_deferred_batch_is_indexed_once_at_its_end(self):
-        subject = make_subject()
+        subject = factory.make_subject()
         with transaction.atomic(), index.deferred(connection) as touched:
-            q = make_question("How do glaciers move?", subject=subject, answer="Ice creeps downhill.")
+            q = factory.make_question(question="How do glaciers move?", subject=subject, body="Ice creeps downhill.")
             Question.objects.filter(pk=q.pk).update(title="Glacier flow")
             touched.add(q.pk)
             assert q.pk not in indexed_ids()  # the triggers stood aside
@@ -332,14 +333,14 @@ class IndexMaintenanceTests(TestCase):
     def test_a_failed_deferred_batch_leaves_the_triggers_working(self):
         with transaction.atomic():
             with pytest.raises(RuntimeError), index.deferred(connection):
-                make_question("How do rivers meander?")
+                factory.make_question(question="How do rivers meander?")
                 raise RuntimeError("the batch failed")
-            q = make_question("How do glaciers move?")
+            q = factory.make_question(question="How do glaciers move?")
         assert q.pk in indexed_ids()
         assert not Question.objects.filter(question="How do rivers meander?").exists()
 
     def test_refresh_drops_the_entries_of_deleted_questions(self):
-        q = make_question("How do glaciers move?")
+        q = factory.make_question(question="How do glaciers move?")
         with transaction.atomic(), index.deferred(connection) as touched:
             touched.add(q.pk)
             q.delete()
@@ -350,8 +351,8 @@ class IndexMaintenanceTests(TestCase):
         from pathlib import Path
 
         with tempfile.TemporaryDirectory() as tmp:
-            write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns release spores.")
-            write_seed(Path(tmp), slug="how-do-mosses-spread", answer="Mosses release spores too.")
+            factory.write_seed(Path(tmp), slug="how-do-ferns-spread", answer="Ferns release spores.")
+            factory.write_seed(Path(tmp), slug="how-do-mosses-spread", answer="Mosses release spores too.")
             call_command("import_seeds", tmp, "--quiet", stdout=StringIO())
             assert len(questions(search_questions("spores"))) == 2
             # A bulk load killed between its batches and its rebuild leaves entries missing.
@@ -364,7 +365,7 @@ class IndexMaintenanceTests(TestCase):
         assert not index.needs_rebuild(connection)
 
     def test_rebuild_command_restores_a_lost_index(self):
-        make_question("How do glaciers move?")
+        factory.make_question(question="How do glaciers move?")
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM qa_search")
         assert questions(search_questions("glaciers")) == []
@@ -382,7 +383,7 @@ class PostgresIndexTests(TestCase):
             assert any("USING gin" in row[0] for row in cursor.fetchall())
 
     def test_truncate_empties_the_index(self):
-        make_question("How do glaciers move?")
+        factory.make_question(question="How do glaciers move?")
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred checks
             cursor.execute("TRUNCATE qa_question, qa_answer, qa_seo, qa_relatedarticle")
@@ -404,7 +405,7 @@ class SqliteIndexTests(TestCase):
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", HOSTILE_QUERIES)
 def test_hostile_queries_search_plain_words_without_error(query):
-    article = make_question("How do cells divide?", answer="By mitosis: NEAR and OR are words here.")
+    article = factory.make_question(question="How do cells divide?", body="By mitosis: NEAR and OR are words here.")
     results = search_questions(query)
     found = list(results[:20])
     assert found in ([], [article])
@@ -416,7 +417,7 @@ def test_hostile_queries_search_plain_words_without_error(query):
 class FuzzTests(HypothesisTestCase):
     @classmethod
     def setUpTestData(cls):
-        make_question("How do cells divide?", answer="By mitosis.")
+        factory.make_question(question="How do cells divide?", body="By mitosis.")
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.text(max_size=80))

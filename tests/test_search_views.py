@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qa.models import Question
-from tests.factories_search import make_question, make_subject
+from tests.factories import factory
 from tests.test_search import HOSTILE_QUERIES
 
 URL = reverse("qa:search")
@@ -17,7 +17,7 @@ URL = reverse("qa:search")
 class SearchPageStatesTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        make_question("How do cells divide?", answer="Cells divide by **mitosis** and meiosis.")
+        factory.make_question(question="How do cells divide?", body="Cells divide by **mitosis** and meiosis.")
 
     def test_url_is_search(self):
         assert URL == "/search"
@@ -55,11 +55,11 @@ class SearchPageStatesTests(TestCase):
 class SearchResultsTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.biology = make_subject("biology", "Biology")
-        cls.hidden = make_subject("secret-stuff", "Secret Stuff", is_listed=False)
-        cls.article = make_question(
-            "How do <cells> divide?", subject=cls.biology,
-            answer="Cells divide by **mitosis**. <script>alert(1)</script> & so on.",
+        cls.biology = factory.make_subject("biology", "Biology")
+        cls.hidden = factory.make_subject("secret-stuff", "Secret Stuff", is_listed=False)
+        cls.article = factory.make_question(
+            question="How do <cells> divide?", subject=cls.biology,
+            body="Cells divide by **mitosis**. <script>alert(1)</script> & so on.",
         )
 
     def test_a_result_links_the_question_with_its_subject_and_a_marked_snippet(self):
@@ -88,11 +88,11 @@ class SearchResultsTests(TestCase):
 class PaginationAndFilterTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        biology, physics = make_subject("biology"), make_subject("physics")
+        biology, physics = factory.make_subject("biology"), factory.make_subject("physics")
         for i in range(23):
-            make_question(f"Osmosis question number {i}?", subject=biology)
-        make_question("Osmosis in physics?", subject=physics)
-        make_question("Draft osmosis question?", subject=biology, status=Question.Status.DRAFT)
+            factory.make_question(question=f"Osmosis question number {i}?", subject=biology)
+        factory.make_question(question="Osmosis in physics?", subject=physics)
+        factory.make_question(question="Draft osmosis question?", subject=biology, status=Question.Status.DRAFT)
 
     def test_twenty_per_page_and_links_keep_the_query(self):
         response = self.client.get(URL, {"q": "osmosis", "subject": "biology"})
@@ -130,7 +130,7 @@ class PaginationAndFilterTests(TestCase):
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", HOSTILE_QUERIES)
 def test_hostile_queries_get_a_page(client, query):
-    make_question("How do cells divide?", answer="By mitosis.")
+    factory.make_question(question="How do cells divide?", body="By mitosis.")
     response = client.get(URL, {"q": query, "subject": query, "page": "1"})
     assert response.status_code == 200
     assert b'name="q"' in response.content

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qa.imports.seedfile import TEXT_LIMITS, Seed, SeedError, parse_seed
 from qa.models import MAX_RELATED
-from tests.seedfiles import seed_text
+from tests.factories import factory
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BIGINT = 2**63  # the range of a BigIntegerField column
@@ -52,7 +52,7 @@ def assert_storable(seed: Seed):
     assert "\\u0000" not in stored
 
 
-VALID = seed_text("biology", "what-is-dna", related=[("chemistry", "what-is-an-acid")]).encode("utf-8")
+VALID = factory.seed_text("biology", "what-is-dna", related=[("chemistry", "what-is-an-acid")]).encode("utf-8")
 
 
 @FAST

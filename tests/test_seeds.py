@@ -4,7 +4,7 @@ import datetime
 import pytest
 
 from qa.imports.seedfile import SeedError, decode_answer, parse_seed
-from tests.seedfiles import seed_text
+from tests.factories import factory
 
 
 def parse(text):
@@ -12,7 +12,7 @@ def parse(text):
 
 
 def test_reads_every_field():
-    seed = parse(seed_text("history-of-the-world", "why-did-rome-fall", id=42, related=[("biology", "what-is-dna")]))
+    seed = parse(factory.seed_text("history-of-the-world", "why-did-rome-fall", id=42, related=[("biology", "what-is-dna")]))
     assert seed.url == "/learn/history-of-the-world/questions/why-did-rome-fall"
     assert (seed.subject_slug, seed.slug) == ("history-of-the-world", "why-did-rome-fall")
     assert seed.source_id == 42
@@ -31,13 +31,13 @@ def test_reads_every_field():
 
 
 def test_score_and_no_index_are_optional():
-    seed = parse(seed_text(score=None, no_index=True))
+    seed = parse(factory.seed_text(score=None, no_index=True))
     assert seed.score is None
     assert seed.no_index is True
 
 
 def test_unknown_keys_are_kept_verbatim():
-    seed = parse(seed_text(difficulty="hard", tags=["a", "b"], reviewed={"by": "ann", "on": datetime.date(2025, 2, 1)}))
+    seed = parse(factory.seed_text(difficulty="hard", tags=["a", "b"], reviewed={"by": "ann", "on": datetime.date(2025, 2, 1)}))
     assert seed.extra["difficulty"] == "hard"
     assert seed.extra["tags"] == ["a", "b"]
     assert seed.extra["reviewed"] == {"by": "ann", "on": "2025-02-01"}
@@ -69,12 +69,12 @@ def test_answer_line_breaks_keep_latex(raw, expected):
 
 
 def test_answer_is_decoded_when_parsed():
-    seed = parse(seed_text(answer=r"Speed:\n\n$$\nv = \nu \lambda\n$$"))
+    seed = parse(factory.seed_text(answer=r"Speed:\n\n$$\nv = \nu \lambda\n$$"))
     assert seed.answer == "Speed:\n\n$$\nv = \\nu \\lambda\n$$"
 
 
 def test_bom_and_crlf_are_fine():
-    data = ("\ufeff" + seed_text()).replace("\n", "\r\n").encode("utf-8")
+    data = ("\ufeff" + factory.seed_text()).replace("\n", "\r\n").encode("utf-8")
     assert parse_seed(data).slug == "how-do-cells-divide"
 
 
@@ -85,23 +85,23 @@ def test_bom_and_crlf_are_fine():
         ("title: no front matter\n", "no front matter"),
         ("---\ntitle: never closed\n", "not closed"),
         ("---\n- a list\n---\n", "not a mapping"),
-        (seed_text(question=None), "missing required field: question"),
-        (seed_text(answer="", question=""), "missing required fields: question, answer"),
-        (seed_text(id="abc"), "'id' must be a whole number"),
-        (seed_text(date="yesterday"), "'date' must be a date"),
-        (seed_text(seo="a string"), "'seo' must be a mapping"),
-        (seed_text(score="high"), "'score' must be a number"),
-        (seed_text(no_index="maybe"), "'no_index' must be true or false"),
-        (seed_text(title={"a": 1}), "'title' must be text"),
-        (seed_text(url="/blog/post"), "is not of the form /learn/<subject>/questions/<slug>"),
-        (seed_text(url="/learn/Biology/questions/Cells"), "is not of the form"),
-        (seed_text(url="/learn/biology/questions/how do cells"), "is not of the form"),
-        (seed_text(url="/learn/../questions/x"), "is not of the form"),
-        (seed_text(file_name="../../etc/passwd"), "must be a plain file name"),
-        (seed_text(related_article6={"url": "/learn/a/questions/b"}), "at most 5 related articles"),
-        (seed_text(related_article1="nope"), "'related_article1' must be a mapping"),
+        (factory.seed_text(question=None), "missing required field: question"),
+        (factory.seed_text(answer="", question=""), "missing required fields: question, answer"),
+        (factory.seed_text(id="abc"), "'id' must be a whole number"),
+        (factory.seed_text(date="yesterday"), "'date' must be a date"),
+        (factory.seed_text(seo="a string"), "'seo' must be a mapping"),
+        (factory.seed_text(score="high"), "'score' must be a number"),
+        (factory.seed_text(no_index="maybe"), "'no_index' must be true or false"),
+        (factory.seed_text(title={"a": 1}), "'title' must be text"),
+        (factory.seed_text(url="/blog/post"), "is not of the form /learn/<subject>/questions/<slug>"),
+        (factory.seed_text(url="/learn/Biology/questions/Cells"), "is not of the form"),
+        (factory.seed_text(url="/learn/biology/questions/how do cells"), "is not of the form"),
+        (factory.seed_text(url="/learn/../questions/x"), "is not of the form"),
+        (factory.seed_text(file_name="../../etc/passwd"), "must be a plain file name"),
+        (factory.seed_text(related_article6={"url": "/learn/a/questions/b"}), "at most 5 related articles"),
+        (factory.seed_text(related_article1="nope"), "'related_article1' must be a mapping"),
         (
-            seed_text(related_article1={"url": "/learn/biology/questions/how-do-cells-divide"}),
+            factory.seed_text(related_article1={"url": "/learn/biology/questions/how-do-cells-divide"}),
             "points to the article itself",
         ),
         ("---\na: &x [1, 2]\nb: *x\n---\n", "aliases are not allowed"),
@@ -122,6 +122,6 @@ def test_yaml_errors_name_the_line():
 
 def test_not_utf8_and_nul_bytes_are_refused():
     with pytest.raises(SeedError, match="not UTF-8"):
-        parse_seed(seed_text().encode("utf-8") + b"\xff\xfe")
+        parse_seed(factory.seed_text().encode("utf-8") + b"\xff\xfe")
     with pytest.raises(SeedError, match="NUL byte"):
-        parse_seed(seed_text().encode("utf-8").replace(b"Cells", b"Ce\x00lls"))
+        parse_seed(factory.seed_text().encode("utf-8").replace(b"Cells", b"Ce\x00lls"))

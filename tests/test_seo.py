@@ -5,19 +5,20 @@ import pytest
 from django.test import override_settings
 
 from qa.rendering.dates import format_moment, moment_to_django
-from tests.factories_reader import make_question, make_subject, page_of
+from tests.factories import factory
+from tests.html_checks import page_of
 
 SITE = "https://quicktakes.example"
 
 
 @pytest.fixture
 def biology(db):
-    return make_subject("biology", "Biology")
+    return factory.make_subject("biology", "Biology")
 
 
 @pytest.fixture
 def article(client, biology):
-    make_question(
+    factory.make_question(
         biology,
         "how-do-cells-divide",
         question="How do cells divide?",
@@ -37,7 +38,7 @@ def test_article_title_is_question_subject_and_site(article):
 
 
 def test_an_editors_own_seo_title_replaces_the_generic_one(client, biology):
-    make_question(biology, "custom", question="How do cells divide?", seo_title="Cell division, explained")
+    factory.make_question(biology, "custom", question="How do cells divide?", seo_title="Cell division, explained")
 
     assert page_of(client.get("/learn/biology/questions/custom")).title == "Cell division, explained"
 
@@ -48,7 +49,7 @@ def test_description_and_keywords_come_from_the_seo_fields(article):
 
 
 def test_description_falls_back_to_the_start_of_the_answer(client, biology):
-    make_question(biology, "bare", description="", body="Mitosis makes **two** identical cells. " + "More. " * 60)
+    factory.make_question(biology, "bare", description="", body="Mitosis makes **two** identical cells. " + "More. " * 60)
 
     description = page_of(client.get("/learn/biology/questions/bare")).meta["description"]
 
@@ -103,7 +104,7 @@ def test_json_ld_breadcrumb_list(article):
 
 def test_json_ld_cannot_be_broken_out_of(client, biology):
     hostile = "Does </script><script>alert(1)</script> <!-- end & stop?"
-    make_question(biology, "hostile", question=hostile, description=hostile)
+    factory.make_question(biology, "hostile", question=hostile, description=hostile)
 
     response = client.get("/learn/biology/questions/hostile")
     html = response.content.decode()
@@ -116,7 +117,7 @@ def test_json_ld_cannot_be_broken_out_of(client, biology):
 
 
 def test_no_index_article_asks_search_engines_not_to_index(client, biology):
-    make_question(biology, "private-matter", no_index=True)
+    factory.make_question(biology, "private-matter", no_index=True)
 
     page = page_of(client.get("/learn/biology/questions/private-matter"))
 
@@ -124,9 +125,9 @@ def test_no_index_article_asks_search_engines_not_to_index(client, biology):
 
 
 def test_every_page_of_an_unlisted_subject_is_noindex(client, db):
-    unlisted = make_subject("campus-news", is_listed=False)
+    unlisted = factory.make_subject("campus-news", is_listed=False)
     for i in range(25):
-        make_question(unlisted, f"news-{i}")
+        factory.make_question(unlisted, f"news-{i}")
 
     for url in ["/learn/campus-news/", "/learn/campus-news/?page=2", "/learn/campus-news/questions/news-3"]:
         response = client.get(url)
@@ -139,7 +140,7 @@ def test_every_page_of_an_unlisted_subject_is_noindex(client, db):
 
 def test_subject_pages_have_own_title_and_canonical(client, biology):
     for i in range(25):
-        make_question(biology, f"q-{i}")
+        factory.make_question(biology, f"q-{i}")
 
     with override_settings(SITE_URL=SITE):
         first = page_of(client.get("/learn/biology/"))
@@ -154,7 +155,7 @@ def test_subject_pages_have_own_title_and_canonical(client, biology):
 
 
 def test_learn_page_head(client, biology):
-    make_question(biology, "a")
+    factory.make_question(biology, "a")
 
     with override_settings(SITE_URL=SITE):
         page = page_of(client.get("/learn/"))

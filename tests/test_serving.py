@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.factories_prod import ARTICLE, PRODUCTION_CLEAN, ROOT, free_port, make_article, production_env
+from tests.factories import ARTICLE, factory
+from tests.processes import PRODUCTION_CLEAN, ROOT, free_port, production_env
 
 
 def test_collectstatic_writes_hashed_compressed_files(tmp_path):
@@ -136,7 +137,7 @@ def test_nginx_redirects_http_to_https(nginx):
 @pytest.mark.django_db(transaction=True)
 def test_nginx_proxy_cache_keeps_public_pages(nginx):
     _, port = nginx
-    make_article()
+    factory.make_article()
     first, body = get(port, ARTICLE)
     assert first.status == 200
     assert first.getheader("X-Cache-Status") == "MISS"
@@ -151,7 +152,7 @@ def test_nginx_proxy_cache_keeps_public_pages(nginx):
 @pytest.mark.django_db(transaction=True)
 def test_nginx_never_keeps_editors_pages_or_errors(nginx):
     _, port = nginx
-    make_article()
+    factory.make_article()
     editor = {"Cookie": f"{settings.SESSION_COOKIE_NAME}=not-a-real-session"}
     assert get(port, ARTICLE, headers=editor)[0].getheader("X-Cache-Status") == "BYPASS"
     assert get(port, ARTICLE, headers=editor)[0].getheader("X-Cache-Status") == "BYPASS"

@@ -10,15 +10,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from qa.serving.security import client_ip
-from tests.factories_prod import (
-    ARTICLE,
-    PRODUCTION_CLEAN,
-    ROOT,
-    make_article,
-    production_env,
-    read_settings,
-    run_django,
-)
+from tests.factories import ARTICLE, factory
+from tests.processes import PRODUCTION_CLEAN, ROOT, production_env, read_settings, run_django
 
 # -- the secret key and HTTPS ---------------------------------------------------------------------
 
@@ -96,7 +89,7 @@ def directives(response) -> dict[str, list[str]]:
 @pytest.mark.parametrize("url", ["/learn/", ARTICLE, "/no-such-page/"])
 def test_reader_pages_send_security_headers(client, url):
     if url == ARTICLE:
-        make_article()
+        factory.make_article()
     response = client.get(url)
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -111,7 +104,7 @@ def test_reader_pages_send_security_headers(client, url):
 
 @pytest.mark.django_db
 def test_cached_pages_keep_their_security_headers(client):
-    make_article()
+    factory.make_article()
     client.get(ARTICLE)
     response = client.get(ARTICLE)
     assert response["X-Page-Cache"] == "hit"
@@ -173,7 +166,7 @@ def test_a_reader_page_renders_under_its_policy_without_violations(live_server, 
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    make_article(body="Energy is $E = mc^2$.\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    factory.make_article(body="Energy is $E = mc^2$.\n\n```python\nprint('hi')\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",

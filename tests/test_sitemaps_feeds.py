@@ -10,7 +10,7 @@ from django.utils import timezone
 from qa.models import Question
 from qa.serving import page_cache
 from qa.sitemaps import SubjectQuestionsSitemap
-from tests.factories_reader import make_question, make_subject
+from tests.factories import factory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_site_url")]
 
@@ -28,17 +28,19 @@ def _site_url():
 
 @pytest.fixture
 def content():
-    biology = make_subject("biology", "Biology", position=1)
-    chemistry = make_subject("chemistry", "Chemistry", position=2)
-    unlisted = make_subject("campus-news", "Campus News", is_listed=False, position=0)
-    make_subject("empty", position=3)
-    make_question(biology, "cells", question="How do cells divide?", date=datetime.date(2025, 1, 2))
-    make_question(biology, "genes", question="What is a gene?", date=datetime.date(2025, 1, 3))
-    make_question(biology, "private", no_index=True)
-    make_question(biology, "draft", status=Question.Status.DRAFT)
-    make_question(biology, "later", publish_at=timezone.now() + datetime.timedelta(days=2))
-    make_question(chemistry, "atoms", question="What is an atom?", date=datetime.date(2025, 1, 1))
-    make_question(unlisted, "party", date=datetime.date(2025, 2, 1))
+    biology = factory.make_subject("biology", "Biology", position=1)
+    chemistry = factory.make_subject("chemistry", "Chemistry", position=2)
+    unlisted = factory.make_subject("campus-news", "Campus News", is_listed=False, position=0)
+    factory.make_subject("empty", position=3)
+    factory.make_question(biology, "cells", question="How do cells divide?", date=datetime.date(2025, 1, 2))
+    factory.make_question(
+        biology, "genes", question="What is a gene?", date=datetime.date(2025, 1, 3), description="How cells divide, in short."
+    )
+    factory.make_question(biology, "private", no_index=True)
+    factory.make_question(biology, "draft", status=Question.Status.DRAFT)
+    factory.make_question(biology, "later", publish_at=timezone.now() + datetime.timedelta(days=2))
+    factory.make_question(chemistry, "atoms", question="What is an atom?", date=datetime.date(2025, 1, 1))
+    factory.make_question(unlisted, "party", date=datetime.date(2025, 2, 1))
     return biology
 
 
@@ -125,7 +127,7 @@ def test_sitemaps_are_served_from_the_page_cache_until_content_changes(client, c
         assert client.get("/sitemap.xml")["X-Page-Cache"] == "hit"
         assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "hit"
 
-    make_question(content, "new-article")
+    factory.make_question(content, "new-article")
     page_cache.forget_version()
     after = client.get("/sitemaps/biology.xml")
 
@@ -176,7 +178,7 @@ def test_unlisted_or_unknown_subject_has_no_feed(client, content):
 
 def test_feeds_hold_the_newest_50(client, content):
     for i in range(55):
-        make_question(content, f"bulk-{i}", date=datetime.date(2024, 1, 1) + datetime.timedelta(days=i))
+        factory.make_question(content, f"bulk-{i}", date=datetime.date(2024, 1, 1) + datetime.timedelta(days=i))
 
     assert len(entries(client.get("/learn/feed.atom"))) == 50
     assert len(entries(client.get("/learn/biology/feed.atom"))) == 50

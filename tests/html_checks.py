@@ -1,5 +1,7 @@
-r"""Checks on what a reader sees, shared by the rendering and page tests.
+r"""What a reader sees, shared by the rendering and page tests.
 
+* :class:`Page` (:func:`page_of` for a test client's response) — a rendered page's title,
+  headings, meta and link tags, links and JSON-LD;
 * :func:`visible_text` — the text of an HTML fragment or page as a reader sees it,
   leaving out math, code, scripts, styles and the document head;
 * :func:`latex_leaks` — LaTeX that escaped typesetting (``\frac``, ``\alpha``, ``$$``,
@@ -16,6 +18,7 @@ Typical use::
     assert not missing_amounts(currency_amounts(markdown), text)
     assert not unsafe_markup(html)
 """
+import json
 import re
 from collections import Counter
 from functools import cache
@@ -174,3 +177,77 @@ def unsafe_markup(html: str, allowed=frozenset()) -> list[str]:
     parser.feed(html)
     parser.close()
     return [item for item in parser.found if item.strip("<>").split()[0] not in allowed]
+
+
+# -- whole pages ------------------------------------------------------------------------------
+
+
+class Page(HTMLParser):
+    """What a test needs from a rendered page: title, h1s, meta and link tags, anchors, JSON-LD."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.html = html
+        self.title = ""
+        self.h1 = []
+        self.meta = {}  # name or property → content
+        self.links = []  # (rel, href)
+        self.anchors = []  # (href, text, attrs)
+        self.json_ld = []
+        self._text = []
+        self._hidden = 0  # inside <head>, <script> or <style>
+        self._stack = []  # (tag, attrs, collected text)
+        self.feed(html)
+        self.close()
+
+    @property
+    def text(self):
+        """The page's visible text, whitespace collapsed."""
+        return " ".join("".join(self._text).split())
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in {"head", "script", "style"}:
+            self._hidden += 1
+        if tag == "meta" and ("name" in attrs or "property" in attrs):
+            self.meta[attrs.get("name") or attrs["property"]] = attrs.get("content", "")
+        elif tag == "link":
+            self.links.append((attrs.get("rel", ""), attrs.get("href", "")))
+        elif tag in {"title", "h1", "a", "script"}:
+            self._stack.append((tag, attrs, []))
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self._text.append(data)
+        for _, _, text in self._stack:
+            text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in {"head", "script", "style"}:
+            self._hidden -= 1
+        if not self._stack or self._stack[-1][0] != tag:
+            return
+        _, attrs, parts = self._stack.pop()
+        text = " ".join("".join(parts).split())
+        if tag == "title":
+            self.title = text
+        elif tag == "h1":
+            self.h1.append(text)
+        elif tag == "a":
+            self.anchors.append((attrs.get("href", ""), text, attrs))
+        elif tag == "script" and attrs.get("type") == "application/ld+json":
+            self.json_ld.append(json.loads("".join(parts)))
+
+    def link(self, rel):
+        return next((href for r, href in self.links if r == rel), None)
+
+    def hrefs(self, css_class=None):
+        """The links' targets, or only those of links with this class."""
+        return [href for href, _, attrs in self.anchors if css_class is None or attrs.get("class") == css_class]
+
+    def structured(self, type_):
+        return next(data for data in self.json_ld if data.get("@type") == type_)
+
+
+def page_of(response) -> Page:
+    return Page(response.content.decode())
