@@ -20,6 +20,8 @@ array in, a JSON array out), with a time and memory bound. A batch that runs out
 time is retried formula by formula in a fresh context, so one hostile formula costs
 only itself.
 """
+
+import atexit
 import os
 import re
 import threading
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
 
-# Where ``npm ci`` put KaTeX (package.json at the project's root).
+# Where ``npm ci`` put KaTeX (package.json is at the project's root).
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 SCRIPTS = ("katex/dist/katex.min.js", "katex/dist/contrib/mhchem.min.js")
 
@@ -59,16 +61,21 @@ BATCH_TIMEOUT_SEC, BATCH_TIMEOUT_PER_FORMULA_SEC = 2.0, 0.05
 FORMULA_TIMEOUT_SEC = 1.0
 MAX_MEMORY = 256 * 1024 * 1024  # V8 hard heap limit: KaTeX needs ~20 MB
 MAX_FORMULA_CHARS = 5000
+# KaTeX output grows with nesting, not source length: 200 nested \underbrace make 0.5 MB,
+# a 5 KB \ce 1.6 MB. The largest real formula is 25 KB; more than this is refused.
+MAX_HTML_CHARS = 100_000
 CACHE_SIZE = 4096  # entries; ~2 KB of HTML each on average
 
 # A fresh ``macros: {}`` for each formula: KaTeX writes \gdef/\global definitions into
 # the macros object it is given, so a shared one would leak them into later formulas.
 _TYPESET_JS = r"""
-var __typeset = function (items, options) {
+var __typeset = function (items, options, maxChars) {
   return items.map(function (item) {
     var opts = Object.assign({}, options, {displayMode: item[1], macros: {}});
     try {
-      return katex.renderToString(item[0], opts);
+      var html = katex.renderToString(item[0], opts);
+      // Checked here, not in Python: a refused 1 MB string is never serialised.
+      return html.length <= maxChars ? html : {error: "HTML of " + html.length + " characters"};
     } catch (e) {
       // ParseError for what KaTeX refuses; RangeError (stack) for absurd nesting.
       return {error: String((e && e.message) || e)};
@@ -99,9 +106,16 @@ class _Engine:
         self.racer.eval(_TYPESET_JS)
 
     def run(self, items: list[tuple[str, bool]], timeout: float) -> list[str | dict]:
-        return self.racer.call("__typeset", items, OPTIONS, timeout_sec=timeout)
+        return self.racer.call("__typeset", items, OPTIONS, MAX_HTML_CHARS, timeout_sec=timeout)
 
-    def close(self) -> None:
+    def close(self, after_timeout: bool = False) -> None:
+        if after_timeout:
+            # Let V8 report the terminated run first: closed at once, its late callback
+            # meets a closed event loop ("Exception ignored … Event loop is closed").
+            try:
+                self.racer.eval("0", timeout_sec=FORMULA_TIMEOUT_SEC)
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
         self.racer.close()
 
 
@@ -125,11 +139,11 @@ def _get_engine() -> _Engine:
     return _engine
 
 
-def _reset_engine() -> None:
+def _reset_engine(after_timeout: bool = False) -> None:
     """Close this process's context; the next call makes a new one."""
     global _engine
     if _engine is not None and _engine.pid == os.getpid():
-        _engine.close()
+        _engine.close(after_timeout)
     _engine = None
 
 
@@ -152,6 +166,9 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(
     before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child
 )
+# Close V8 while the interpreter is still whole: left to garbage collection during
+# interpreter shutdown, mini-racer's close() can wait forever on its event-loop thread.
+atexit.register(_reset_engine)
 
 
 def _render(items: list[tuple[str, bool]]) -> list[str | dict]:
@@ -161,7 +178,7 @@ def _render(items: list[tuple[str, bool]]) -> list[str | dict]:
         return _get_engine().run(items, timeout)
     except (JSTimeoutException, JSOOMException):
         # A context whose run was cut short is not trusted again.
-        _reset_engine()
+        _reset_engine(after_timeout=True)
         if len(items) == 1:
             return [{"error": "time or memory limit reached"}]
     results = []
@@ -169,7 +186,7 @@ def _render(items: list[tuple[str, bool]]) -> list[str | dict]:
         try:
             results.extend(_get_engine().run([item], FORMULA_TIMEOUT_SEC))
         except (JSTimeoutException, JSOOMException) as exc:
-            _reset_engine()
+            _reset_engine(after_timeout=True)
             results.append({"error": f"time or memory limit reached ({type(exc).__name__})"})
     return results
 
@@ -195,12 +212,12 @@ def typeset(formulas: Sequence[tuple[str, bool]]) -> list[str | None]:
                     todo.append((index, source, display))
             if todo:
                 rendered = _render([(source, display) for _, source, display in todo])
-                for (index, _, _), result in zip(todo, rendered):
+                for (index, _, _), result in zip(todo, rendered, strict=True):
                     if isinstance(result, str):
                         results[index] = result
                     else:
                         last_errors[missing[index]] = result["error"]
-            for key, result in zip(missing, results):
+            for key, result in zip(missing, results, strict=True):
                 _cache[key] = result
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
@@ -209,11 +226,63 @@ def typeset(formulas: Sequence[tuple[str, bool]]) -> list[str | None]:
         return [_cache[key] for key in keys]
 
 
-# ---- What KaTeX does not take as the answers write it -----------------------------------
+# ---- What KaTeX does not take as authors write it ------------------------------------
+# The seed corpus needs none of this (its math was written for remark-math + KaTeX, and
+# all 1,328 distinct formulas render as they are): these are the LaTeX/MathJax habits
+# KaTeX 0.19 refuses or renders wrongly, for content written in the admin.
+
+# AMS display environments → their inline-capable forms: KaTeX refuses align, gather,
+# equation… in inline math, and in display math numbers them "(1)" per formula (every
+# formula of a page would be (1)). The layout is the same (KaTeX uses one handler).
+# eqnarray (unknown to KaTeX) is an rcl array of display-style cells: darray.
+_ENVIRONMENTS = {
+    "align": "aligned", "align*": "aligned", "split": "aligned",
+    "alignat": "alignedat", "alignat*": "alignedat",
+    "gather": "gathered", "gather*": "gathered", "multline": "gathered", "multline*": "gathered",
+    "eqnarray": "darray", "eqnarray*": "darray", "equation": "", "equation*": "",
+}
+_ENVIRONMENT = re.compile(r"\\(begin|end)\{(align|alignat|gather|multline|eqnarray|equation|split)(\*?)\}")
+# MathJax/LaTeX commands with nothing to show on a page (\require loads MathJax
+# extensions; mhchem is always loaded here) or that KaTeX lacks under that name.
+_DROPPED = re.compile(r"\\(?:require|label)\{[^{}]*\}")
+_MBOX = re.compile(r"\\mbox(?![A-Za-z])")
+_TOKEN = re.compile(r"\\begin\{[^}]*\}|\\end\{[^}]*\}|\\[A-Za-z]+|\\.|[{}&]")
+
+
+def _environment(match: re.Match) -> str:
+    command, name = match.group(1), match.group(2) + match.group(3)
+    target = _ENVIRONMENTS[name]
+    if not target:
+        return ""
+    suffix = "{rcl}" if command == "begin" and target == "darray" else ""
+    return f"\\{command}{{{target}}}{suffix}"
+
+
+def _has_top_level_ampersand(latex: str) -> bool:
+    depth = 0
+    for token in _TOKEN.findall(latex):
+        if token == "{" or token.startswith("\\begin"):
+            depth += 1
+        elif token == "}" or token.startswith("\\end"):
+            depth -= 1
+        elif token == "&" and depth == 0:
+            return True
+    return False
+
 
 def prepare(latex: str, display: bool) -> str | None:
     """The formula as KaTeX should see it, or None when it is not worth trying."""
     source = latex.strip()
     if not source or len(source) > MAX_FORMULA_CHARS:
         return None
+    if "\\begin" in source:
+        source = _ENVIRONMENT.sub(_environment, source)
+    if "\\require" in source or "\\label" in source:
+        source = _DROPPED.sub("", source)
+    if "\\mbox" in source:
+        source = _MBOX.sub(r"\\text", source)
+    # "a &= b \\ c &= d" with no environment: the rows of an aligned block, as MathJax
+    # and remark-math users write them. KaTeX refuses a bare "&".
+    if "&" in source and _has_top_level_ampersand(source):
+        source = f"\\begin{{aligned}}{source}\\end{{aligned}}"
     return source
