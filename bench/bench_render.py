@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from bench.common import CORPUS_SEEDS
 from qa.imports.seedfile import parse_seed
 from qa.rendering.markdown import render_markdown
-from qa.rendering.mathml import latex_to_mathml
+from qa.rendering import katex
 
 
 def load_answers() -> list[str]:
@@ -50,8 +50,7 @@ def main():
     print(f"render_markdown: {max(pipeline):,.0f} answers/s (best of {args.repeat} passes over {len(answers)})")
     print(f"bare markdown-it: {max(baseline):,.0f} answers/s (same passes, for scale)")
     print(f"pipeline / bare: {max(pipeline) / max(baseline):.2f}")
-    info = latex_to_mathml.cache_info()
-    print(f"formula cache: {info.currsize} formulas, {info.hits:,} hits, {info.misses:,} misses")
+    print(f"KaTeX formula cache: {len(katex._cache)} formulas")
 
 
 if __name__ == "__main__":
