@@ -17,8 +17,8 @@ from markdown_it import MarkdownIt
 
 from bench.common import CORPUS_SEEDS
 from qa.imports.seedfile import parse_seed
-from qa.rendering.markdown import render_markdown
 from qa.rendering import katex
+from qa.rendering.markdown import render_markdown
 
 
 def load_answers() -> list[str]:
