@@ -46,7 +46,7 @@ PAGES = [
 
 
 def build_database(env, files: int) -> None:
-    from bench.bench_import import build_corpus
+    from bench.corpus import build_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"

@@ -22,8 +22,8 @@ from pathlib import Path
 if not __package__:  # run as `python bench/bench_search.py`: common puts the repository on sys.path
     import common  # noqa: F401
 
-from bench.bench_import import build_corpus
 from bench.common import CORPUS_SEEDS, ROOT
+from bench.corpus import build_corpus
 
 QUERIES = 200
 

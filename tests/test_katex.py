@@ -174,3 +174,11 @@ def test_prepare_rewrites_what_katex_refuses(source, display, prepared):
 def test_numbered_environments_get_no_number():
     (html,) = katex.typeset([(r"\begin{align} a &= b \\ c &= d \end{align}", True)])
     assert "eqn-num" not in html
+
+
+def test_one_call_with_more_formulas_than_the_cache_holds(monkeypatch):
+    monkeypatch.setattr(katex, "CACHE_SIZE", 8)
+    formulas = [(f"x_{{{n}}}", False) for n in range(20)]
+    typeset = katex.typeset(formulas)
+    assert all(result and f">{n}<" in result for n, result in enumerate(typeset))
+    assert len(katex._cache) == 8

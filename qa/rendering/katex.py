@@ -195,10 +195,12 @@ def typeset(formulas: Sequence[tuple[str, bool]]) -> list[str | None]:
     """KaTeX HTML for each ``(latex, display)`` pair, or None where KaTeX refuses it."""
     keys = [(latex, bool(display)) for latex, display in formulas]
     with _lock:
+        found: dict[tuple[str, bool], str | None] = {}  # this call's results, whatever the cache keeps
         missing = []
         for key in dict.fromkeys(keys):  # distinct, in order
             if key in _cache:
                 _cache.move_to_end(key)
+                found[key] = _cache[key]
             else:
                 missing.append(key)
         if missing:
@@ -218,12 +220,12 @@ def typeset(formulas: Sequence[tuple[str, bool]]) -> list[str | None]:
                     else:
                         last_errors[missing[index]] = result["error"]
             for key, result in zip(missing, results, strict=True):
-                _cache[key] = result
+                _cache[key] = found[key] = result
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
             while len(last_errors) > CACHE_SIZE:
                 last_errors.pop(next(iter(last_errors)))
-        return [_cache[key] for key in keys]
+        return [found[key] for key in keys]
 
 
 # ---- What KaTeX does not take as authors write it ------------------------------------

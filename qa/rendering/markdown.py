@@ -135,6 +135,13 @@ def render_markdown(text: str) -> str:
     return math.fill(table_of_contents(sanitised) + sanitised, env.get("formulas", []))
 
 
+def formulas_in(text: str) -> list[tuple[str, bool]]:
+    """The formulas the pipeline finds in Markdown ``text``: (LaTeX, display) in order."""
+    env: dict = {}
+    _MD.render(math.without_placeholders(text or ""), env)  # the math rules note formulas as they render
+    return env.get("formulas", [])
+
+
 def pygments_stylesheet() -> str:
     """The CSS for the highlighting classes, as committed in static/css/code.css.
 
