@@ -22,7 +22,7 @@ from pathlib import Path
 if not __package__:  # run as `python bench/bench_search.py`: common puts the repository on sys.path
     import common  # noqa: F401
 
-from bench.common import CORPUS_SEEDS, ROOT
+from bench.common import CORPUS_SEEDS, ROOT, setup_django
 from bench.corpus import build_corpus
 
 QUERIES = 200
@@ -80,10 +80,7 @@ def realistic_queries(count=QUERIES, seed=5) -> list[str]:
 
 def measure() -> None:
     """Runs in a child process whose DATABASE_URL selects the backend."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quicktakes.settings")
-    django.setup()
+    setup_django()
     from django.core.paginator import Paginator
     from django.db import connection
 

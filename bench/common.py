@@ -52,3 +52,14 @@ def recreate_postgres(url: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django() -> None:
+    """Configure Django in this process (the settings' defaults: the environment's DATABASE_URL)."""
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quicktakes.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    django.setup()

@@ -22,7 +22,7 @@ whole real site (33,029 formulas, 11,863 distinct).
 import re
 from pathlib import Path
 
-from bench.common import CORPUS_SEEDS
+from bench.common import CORPUS_SEEDS, setup_django
 
 # The answer's math as the pipeline finds it, closely enough for varying it: display blocks,
 # \[...\], \(...\) and $...$ on one line. Line breaks in seed answers are the two characters \n.
@@ -91,13 +91,7 @@ def build_corpus(target: Path, count: int) -> int:
 
 def formula_census(seeds: Path) -> tuple[int, int]:
     """(formulas, distinct formulas) in the answers under ``seeds``, as the pipeline finds them."""
-    import os
-
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quicktakes.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    django.setup()  # the seed parser reads its limits from the models
+    setup_django()  # the seed parser reads its limits from the models
     from qa.imports.seedfile import parse_seed
     from qa.rendering.markdown import formulas_in
 

@@ -7,8 +7,8 @@ transaction, so an interrupted import leaves whole articles only and a re-run
 completes it. A bad file is reported and skipped; the rest of the batch lands.
 
 Each batch holds the search index's triggers back and indexes its articles once at its end;
-into an empty index (a first load) the whole index is built once, after the last batch
-(qa.search.index.deferred and needs_rebuild).
+into an empty PostgreSQL index (a first load) the whole index is built once, after the last
+batch (qa.search.index.deferred and needs_rebuild).
 """
 import ctypes
 import gc
