@@ -249,8 +249,12 @@ class QuestionAdmin(VersionAdmin):
     def _reversion_revisionform_view(self, request, version, template_name, extra_context=None):
         # reversion reverts the whole revision, and an import's revision holds a whole batch of
         # articles: put back only this one (reversion calls version.revision.revert(delete=True)).
-        revision = version.revision
-        revision.revert = functools.partial(history.revert_article, revision, version.object_id)
+        # Without the publish permission the article keeps its status and schedule.
+        revision, may_publish = version.revision, self.has_publish_permission(request)
+        revision.revert = functools.partial(
+            history.revert_article, revision, version.object_id, may_publish=may_publish
+        )
+        extra_context = {"publishing_kept": history.publishing_kept(version, may_publish), **(extra_context or {})}
         return super()._reversion_revisionform_view(request, version, template_name, extra_context)
 
     def save_model(self, request, obj, form, change):
