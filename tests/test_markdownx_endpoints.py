@@ -1,4 +1,4 @@
-"""markdownx's preview and upload endpoints: staff only, image uploads checked by content."""
+"""markdownx's preview and upload endpoints: editors only, image uploads checked by content."""
 import re
 import shutil
 import tempfile
@@ -40,8 +40,15 @@ class EndpointAccessTests(TestCase):
                 upload = SimpleUploadedFile("a.png", png, content_type="image/png")
                 self.assertEqual(self.client.post(UPLOAD, {"image": upload}, **AJAX).status_code, 403)
 
-    def test_staff_get_the_sites_own_rendering(self):
+    def test_staff_without_the_permission_to_change_questions_get_403(self):
+        # The attack: any staff account (say, one made for reading the logs) filling the media folder.
         self.client.force_login(factory.make_staff())
+        self.assertEqual(self.client.post(MARKDOWNIFY, {"content": "**hi**"}, **AJAX).status_code, 403)
+        upload = SimpleUploadedFile("a.png", factory.image_bytes(), content_type="image/png")
+        self.assertEqual(self.client.post(UPLOAD, {"image": upload}, **AJAX).status_code, 403)
+
+    def test_editors_get_the_sites_own_rendering(self):
+        self.client.force_login(factory.make_editor())
         text = "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script> [x](javascript:alert(1))"
         response = self.client.post(MARKDOWNIFY, {"content": text}, **AJAX)
         self.assertEqual(response.status_code, 200)
@@ -50,11 +57,11 @@ class EndpointAccessTests(TestCase):
         self.assertNotIn("href=\"javascript", response.content.decode())
 
     def test_a_post_without_content_is_a_400_not_a_500(self):
-        self.client.force_login(factory.make_staff())
+        self.client.force_login(factory.make_editor())
         self.assertEqual(self.client.post(MARKDOWNIFY, {}, **AJAX).status_code, 400)
 
     def test_get_is_not_allowed(self):
-        self.client.force_login(factory.make_staff())
+        self.client.force_login(factory.make_editor())
         self.assertEqual(self.client.get(MARKDOWNIFY).status_code, 405)
         self.assertEqual(self.client.get(UPLOAD).status_code, 405)
 
