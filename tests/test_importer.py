@@ -164,6 +164,25 @@ def test_redirects_csv_is_loaded_without_chains(tmp_path):
     assert "redirects 0" in out
 
 
+@pytest.mark.parametrize("target", ["//evil.example/phish", "/\\evil.example/phish", "/\t/evil.example/phish", "\\\\evil.example"])
+def test_a_redirects_csv_cannot_send_readers_off_the_site(tmp_path, client, target):
+    # The attack of the security review: a protocol-relative target in the CSV (issue 13).
+    factory.write_seed(tmp_path / "seeds", "chemistry", "what-is-an-acid")
+    csv = tmp_path / "redirects.csv"
+    csv.write_text(f'old_path,new_path\n/learn/old/questions/a,"{target}"\n')
+    assert run_import(tmp_path / "seeds", "--redirects", csv)[0] == 0
+    location = client.get("/learn/old/questions/a")["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")) and "\t" not in location
+    assert location.lstrip("/").startswith("evil.example")  # a path on this site, not that host
+
+
+def test_a_stored_protocol_relative_target_is_served_as_a_local_path(client):
+    # A row loaded before the fix (or written by hand) still never leads off the site.
+    Redirect.objects.create(site_id=1, old_path="/learn/old/questions/a", new_path="//evil.example/phish")
+    response = client.get("/learn/old/questions/a?x=1")
+    assert (response.status_code, response["Location"]) == (301, "/evil.example/phish?x=1")
+
+
 def test_sync_unpublishes_missing_files_and_redirects_moves(tmp_path):
     seeds = tmp_path / "seeds"
     old = factory.write_seed(seeds, "biology", "what-is-an-acid", id=5)
