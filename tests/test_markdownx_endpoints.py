@@ -2,6 +2,7 @@
 import re
 import shutil
 import tempfile
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -127,6 +128,38 @@ class UploadTests(TestCase):
         self.assertEqual(response.status_code, 200)
         with Image.open(self.stored_files()[0]) as image:
             self.assertEqual(image.size, (2400, 48))
+
+    def gif(self, frames, size, **options):
+        out = BytesIO()
+        first, *rest = [Image.new("L", size, 80 * n) for n in range(frames)]
+        first.save(out, "GIF", save_all=True, append_images=rest, **options)
+        return out.getvalue()
+
+    def test_an_animation_is_refused_when_all_its_frames_are_too_many_pixels(self):
+        # The attack: two 6000×6000 frames in 53 KB; the first frame alone is under the limit.
+        bomb = self.gif(2, (6000, 6000))
+        self.assertLess(len(bomb), 60_000)
+        started = time.process_time()
+        response = self.upload(bomb, name="bomb.gif", content_type="image/gif")
+        self.assertLess(time.process_time() - started, 1.0)  # refused before any frame is decoded
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("too many pixels: 2 frames of 6,000×6,000", response.json()["error"])
+        self.assertEqual(self.stored_files(), [])
+        self.assertEqual(self.upload(self.gif(3, (40, 30)), name="ok.gif").status_code, 200)
+
+    def test_gif_comments_do_not_survive_re_encoding(self):
+        # The attack: a GIF/JavaScript polyglot keeping its script in a comment block.
+        payload = b"*/=1;alert(document.domain)//"
+        for frames in (1, 3):
+            with self.subTest(frames=frames):
+                response = self.upload(self.gif(frames, (8, 8), comment=payload), name="poly.gif")
+                self.assertEqual(response.status_code, 200)
+                name = response.json()["image_code"].rsplit("/", 1)[1].rstrip(")")
+                stored = next(self.media.rglob(name)).read_bytes()
+                self.assertNotIn(b"alert", stored)
+                with Image.open(BytesIO(stored)) as image:
+                    self.assertNotIn("comment", image.info)
+                    self.assertEqual(getattr(image, "n_frames", 1), frames)
 
     def test_a_plain_form_post_also_gets_json(self):
         self.assertEqual(self.upload(b"not an image", ajax=False).status_code, 400)
