@@ -144,6 +144,19 @@ def test_subjects_file_sets_titles_listing_and_order(tmp_path):
     ]
 
 
+def test_a_subject_title_longer_than_its_column_is_cut_with_a_warning(tmp_path):
+    # The attack of the security review (issue 13): on PostgreSQL this failed the whole import.
+    subjects = tmp_path / "subjects.yaml"
+    subjects.write_text(f"- slug: biology\n  title: {'Biology ' * 40}\n")
+    factory.write_seed(tmp_path / "seeds", "biology", "what-is-dna")
+    code, _, err = run_command("import_seeds", tmp_path / "seeds", "--subjects", subjects, "-v2")
+    assert code == 0
+    assert f"{subjects}: entry 1 (biology): the title is longer than 200 characters; cut" in err
+    title = Subject.objects.get(slug="biology").title
+    assert len(title) <= 200 and title.startswith("Biology Biology")
+    assert Question.objects.filter(slug="what-is-dna").exists()
+
+
 def test_redirects_csv_is_loaded_without_chains(tmp_path):
     factory.write_seed(tmp_path / "seeds", "chemistry", "what-is-an-acid")
     csv = tmp_path / "redirects.csv"
