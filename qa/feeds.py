@@ -14,10 +14,20 @@ from qa.seo import absolute_url, author_name, published_datetime, question_descr
 FEED_LENGTH = 50
 
 
+class TextSummaryAtomFeed(Atom1Feed):
+    """Atom with the summary sent as text: Django's is always ``type="html"``, so a reader would
+    render a description's ``<img src=x onerror=…>`` (escaped once in the XML) as markup."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class LatestQuestionsFeed(Feed):
     """Links are absolute on settings.SITE_URL; Django's default would use the Sites domain."""
 
-    feed_type = Atom1Feed
+    feed_type = TextSummaryAtomFeed
     title = f"{settings.SITE_NAME}: newest questions"
     subtitle = "New study questions with clear answers, in every subject."
 

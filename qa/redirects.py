@@ -3,12 +3,20 @@ from django.conf import settings
 from django.contrib.redirects.models import Redirect
 from django.db import transaction
 
+# Browsers drop tabs and line breaks from a URL and read "\" as "/": "/\t/evil.example" and
+# "/\\evil.example" lead off the site just as "//evil.example" does.
+_IGNORED_BY_BROWSERS = str.maketrans("", "", "\t\n\r")
+
+
+def local_path(path: str) -> str:
+    """``path`` as a path on this site: one leading slash, never a protocol-relative "//host"."""
+    return "/" + path.translate(_IGNORED_BY_BROWSERS).lstrip("/\\")
+
 
 def normalise_path(path: str) -> str:
-    """One spelling for stored paths: leading slash, no trailing slash (articles have none), no query."""
-    path = (path or "").strip().split("?", 1)[0].split("#", 1)[0]
-    if not path.startswith("/"):
-        path = "/" + path
+    """One spelling for stored paths: a local path (:func:`local_path`), no trailing slash
+    (articles have none), no query. Every path from a CSV or an import goes through here."""
+    path = local_path((path or "").strip().split("?", 1)[0].split("#", 1)[0])
     if len(path) > 1:
         path = path.rstrip("/")
     return path

@@ -1,6 +1,7 @@
 """What search engines and link previews read: titles, descriptions, canonical URLs, robots,
 Open Graph / Twitter tags and schema.org JSON-LD. Views build one PageMeta; base.html prints it."""
 import datetime
+import html
 import json
 from dataclasses import dataclass, field
 
@@ -117,7 +118,8 @@ def question_description(question: Question) -> str:
     seo = _seo(question)
     if seo and seo.page_description.strip():
         return seo.page_description.strip()
-    return Truncator(strip_tags(_answer_html(question))).words(DESCRIPTION_WORDS, truncate="…")
+    # Text, not HTML: "&lt;" in the answer is "<" here, escaped once where it is written out.
+    return Truncator(html.unescape(strip_tags(_answer_html(question)))).words(DESCRIPTION_WORDS, truncate="…")
 
 
 def author_name(question: Question) -> str:

@@ -293,10 +293,14 @@ CSP_EDITORS = {
 }
 CSP_EDITOR_PATHS = ["/" + ADMIN_URL, "/markdownx/"]
 
-# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that
+# django-axes: after AXES_USER_FAILURE_LIMIT (env AXES_FAILURE_LIMIT) wrong passwords for one username from one address, that
 # pair is refused (HTTP 429) for AXES_COOLOFF_MINUTES, even with the right password. Locking the
 # pair, not the address alone, keeps one office behind a shared address from locking everyone out.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+# An address with AXES_ADDRESS_FAILURE_LIMIT failures in the cool-off, over any usernames, is
+# refused for every username (password spraying): qa.serving.security.failure_limit.
+AXES_USER_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_FAILURE_LIMIT = "qa.serving.security.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

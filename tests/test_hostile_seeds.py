@@ -59,7 +59,8 @@ REFUSED = {
     "yaml-alias.md": "YAML anchors and aliases are not allowed",
     "yaml-syntax-error.md": "line 10: YAML error: while parsing a flow sequence",
     # Made at run time by make_huge_files().
-    "huge-50mb.md": "the file is larger than 2 MB (52,",
+    "huge-50mb.md": "the file is larger than 128 KB (52,",
+    "answer-too-long.md": "'answer' is longer than 30,000 characters (30,026)",
     "related-10000.md": "at most 5 related articles",
     "deep-nesting.md": "nest",
     "alias-bomb.md": "YAML anchors and aliases are not allowed",
@@ -87,16 +88,17 @@ def make_huge_files(directory: Path) -> None:
         fh.write(seed("huge-50mb").replace("An answer", "An answer" + " big" * 1024, 1))
         fh.write(("x" * 1023 + "\n") * 50 * 1024)
     (directory / "related-10000.md").write_text(seed("related-10000", "".join(
-        f"related_article{n}:\n    url: /learn/a/questions/b{n}\n" for n in range(1, 10_001)
+        f"related_article{n}:\n    url: /learn/a/questions/b{n}\n" for n in range(1, 1_001)
     )))
-    (directory / "deep-nesting.md").write_text(seed("deep-nesting", "deep: " + "[" * 100_000 + "]" * 100_000 + "\n"))
+    (directory / "deep-nesting.md").write_text(seed("deep-nesting", "deep: " + "[" * 20_000 + "]" * 20_000 + "\n"))
     # Billion laughs: ten aliases of ten aliases … nine levels deep.
     bomb = "lol0: &lol0 [" + ", ".join(["lol"] * 10) + "]\n" + "".join(
         f"lol{n}: &lol{n} [" + ", ".join([f"*lol{n - 1}"] * 10) + "]\n" for n in range(1, 10)
     )
     (directory / "alias-bomb.md").write_text(seed("alias-bomb", bomb))
+    (directory / "answer-too-long.md").write_text(seed("answer-too-long", answer="# h\\n" * 7_500 + "x"))
     (directory / "pathological-markdown.md").write_text(
-        seed("pathological-markdown", answer="[" * 30_000 + "*a **b " * 10_000 + "> " * 5_000)
+        seed("pathological-markdown", answer="[" * 10_000 + "*a **b " * 2_400 + "> " * 1_250)
     )
 
 

@@ -144,6 +144,19 @@ def test_subjects_file_sets_titles_listing_and_order(tmp_path):
     ]
 
 
+def test_a_subject_title_longer_than_its_column_is_cut_with_a_warning(tmp_path):
+    # The attack of the security review (issue 13): on PostgreSQL this failed the whole import.
+    subjects = tmp_path / "subjects.yaml"
+    subjects.write_text(f"- slug: biology\n  title: {'Biology ' * 40}\n")
+    factory.write_seed(tmp_path / "seeds", "biology", "what-is-dna")
+    code, _, err = run_command("import_seeds", tmp_path / "seeds", "--subjects", subjects, "-v2")
+    assert code == 0
+    assert f"{subjects}: entry 1 (biology): the title is longer than 200 characters; cut" in err
+    title = Subject.objects.get(slug="biology").title
+    assert len(title) <= 200 and title.startswith("Biology Biology")
+    assert Question.objects.filter(slug="what-is-dna").exists()
+
+
 def test_redirects_csv_is_loaded_without_chains(tmp_path):
     factory.write_seed(tmp_path / "seeds", "chemistry", "what-is-an-acid")
     csv = tmp_path / "redirects.csv"
@@ -162,6 +175,25 @@ def test_redirects_csv_is_loaded_without_chains(tmp_path):
     # Loading the same file again changes nothing.
     _, out, _ = run_import(tmp_path / "seeds", "--redirects", csv)
     assert "redirects 0" in out
+
+
+@pytest.mark.parametrize("target", ["//evil.example/phish", "/\\evil.example/phish", "/\t/evil.example/phish", "\\\\evil.example"])
+def test_a_redirects_csv_cannot_send_readers_off_the_site(tmp_path, client, target):
+    # The attack of the security review: a protocol-relative target in the CSV (issue 13).
+    factory.write_seed(tmp_path / "seeds", "chemistry", "what-is-an-acid")
+    csv = tmp_path / "redirects.csv"
+    csv.write_text(f'old_path,new_path\n/learn/old/questions/a,"{target}"\n')
+    assert run_import(tmp_path / "seeds", "--redirects", csv)[0] == 0
+    location = client.get("/learn/old/questions/a")["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")) and "\t" not in location
+    assert location.lstrip("/").startswith("evil.example")  # a path on this site, not that host
+
+
+def test_a_stored_protocol_relative_target_is_served_as_a_local_path(client):
+    # A row loaded before the fix (or written by hand) still never leads off the site.
+    Redirect.objects.create(site_id=1, old_path="/learn/old/questions/a", new_path="//evil.example/phish")
+    response = client.get("/learn/old/questions/a?x=1")
+    assert (response.status_code, response["Location"]) == (301, "/evil.example/phish?x=1")
 
 
 def test_sync_unpublishes_missing_files_and_redirects_moves(tmp_path):

@@ -64,8 +64,6 @@ def test_timeout_costs_only_the_slow_formula(monkeypatch):
         var __render = katex.renderToString;
         katex.renderToString = function (s, o) { if (s.indexOf("\\slow") >= 0) { for (;;) {} } return __render(s, o); };
     """)
-    monkeypatch.setattr(katex, "BATCH_TIMEOUT_SEC", 0.5)
-    monkeypatch.setattr(katex, "FORMULA_TIMEOUT_SEC", 0.5)
     with katex._lock:
         katex._reset_engine()
     start = time.perf_counter()
@@ -73,9 +71,34 @@ def test_timeout_costs_only_the_slow_formula(monkeypatch):
     elapsed = time.perf_counter() - start
     assert results[0] and results[2] and results[1] is None
     assert "limit" in katex.last_errors[(r"\slow", False)]
-    assert elapsed < 2.5  # batch timeout + one formula timeout + fresh contexts
+    assert elapsed < katex.TYPESET_BUDGET_SEC + 0.5  # batch timeout + one formula timeout + fresh contexts
     with katex._lock:
         katex._reset_engine()  # drop the patched context
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_many_slow_formulas_share_one_time_budget_and_are_tried_again_later(monkeypatch):
+    # The attack: many formulas that each take KaTeX a long time (real ones: \def expansions).
+    monkeypatch.setattr(katex, "_TYPESET_JS", katex._TYPESET_JS + r"""
+        var __render = katex.renderToString;
+        katex.renderToString = function (s, o) {
+          if (s.indexOf("slowly") >= 0) { var t = Date.now(); while (Date.now() - t < 100) {} }
+          return __render(s, o);
+        };
+    """)
+    with katex._lock:
+        katex._reset_engine()
+    formulas = [(rf"\mathrm{{slowly}} x_{{{i}}}", False) for i in range(100)]  # 10 s of KaTeX without the budget
+    start = time.perf_counter()
+    results = katex.typeset(formulas)
+    elapsed = time.perf_counter() - start
+    assert elapsed < katex.TYPESET_BUDGET_SEC + 0.5
+    assert results.count(None) > 80  # shown as their source
+    assert katex.last_errors[formulas[-1]] == katex.OUT_OF_TIME
+    assert formulas[-1] not in katex._cache  # not remembered as refused: the next render tries again
+    assert katex.typeset([formulas[-1]])[0]
+    with katex._lock:
+        katex._reset_engine()
 
 
 def test_cache_hit_does_not_call_v8(monkeypatch):

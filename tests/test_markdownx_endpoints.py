@@ -1,7 +1,8 @@
-"""markdownx's preview and upload endpoints: staff only, image uploads checked by content."""
+"""markdownx's preview and upload endpoints: editors only, image uploads checked by content."""
 import re
 import shutil
 import tempfile
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -40,8 +41,15 @@ class EndpointAccessTests(TestCase):
                 upload = SimpleUploadedFile("a.png", png, content_type="image/png")
                 self.assertEqual(self.client.post(UPLOAD, {"image": upload}, **AJAX).status_code, 403)
 
-    def test_staff_get_the_sites_own_rendering(self):
+    def test_staff_without_the_permission_to_change_questions_get_403(self):
+        # The attack: any staff account (say, one made for reading the logs) filling the media folder.
         self.client.force_login(factory.make_staff())
+        self.assertEqual(self.client.post(MARKDOWNIFY, {"content": "**hi**"}, **AJAX).status_code, 403)
+        upload = SimpleUploadedFile("a.png", factory.image_bytes(), content_type="image/png")
+        self.assertEqual(self.client.post(UPLOAD, {"image": upload}, **AJAX).status_code, 403)
+
+    def test_editors_get_the_sites_own_rendering(self):
+        self.client.force_login(factory.make_editor())
         text = "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script> [x](javascript:alert(1))"
         response = self.client.post(MARKDOWNIFY, {"content": text}, **AJAX)
         self.assertEqual(response.status_code, 200)
@@ -50,11 +58,11 @@ class EndpointAccessTests(TestCase):
         self.assertNotIn("href=\"javascript", response.content.decode())
 
     def test_a_post_without_content_is_a_400_not_a_500(self):
-        self.client.force_login(factory.make_staff())
+        self.client.force_login(factory.make_editor())
         self.assertEqual(self.client.post(MARKDOWNIFY, {}, **AJAX).status_code, 400)
 
     def test_get_is_not_allowed(self):
-        self.client.force_login(factory.make_staff())
+        self.client.force_login(factory.make_editor())
         self.assertEqual(self.client.get(MARKDOWNIFY).status_code, 405)
         self.assertEqual(self.client.get(UPLOAD).status_code, 405)
 
@@ -120,6 +128,38 @@ class UploadTests(TestCase):
         self.assertEqual(response.status_code, 200)
         with Image.open(self.stored_files()[0]) as image:
             self.assertEqual(image.size, (2400, 48))
+
+    def gif(self, frames, size, **options):
+        out = BytesIO()
+        first, *rest = [Image.new("L", size, 80 * n) for n in range(frames)]
+        first.save(out, "GIF", save_all=True, append_images=rest, **options)
+        return out.getvalue()
+
+    def test_an_animation_is_refused_when_all_its_frames_are_too_many_pixels(self):
+        # The attack: two 6000×6000 frames in 53 KB; the first frame alone is under the limit.
+        bomb = self.gif(2, (6000, 6000))
+        self.assertLess(len(bomb), 60_000)
+        started = time.process_time()
+        response = self.upload(bomb, name="bomb.gif", content_type="image/gif")
+        self.assertLess(time.process_time() - started, 1.0)  # refused before any frame is decoded
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("too many pixels: 2 frames of 6,000×6,000", response.json()["error"])
+        self.assertEqual(self.stored_files(), [])
+        self.assertEqual(self.upload(self.gif(3, (40, 30)), name="ok.gif").status_code, 200)
+
+    def test_gif_comments_do_not_survive_re_encoding(self):
+        # The attack: a GIF/JavaScript polyglot keeping its script in a comment block.
+        payload = b"*/=1;alert(document.domain)//"
+        for frames in (1, 3):
+            with self.subTest(frames=frames):
+                response = self.upload(self.gif(frames, (8, 8), comment=payload), name="poly.gif")
+                self.assertEqual(response.status_code, 200)
+                name = response.json()["image_code"].rsplit("/", 1)[1].rstrip(")")
+                stored = next(self.media.rglob(name)).read_bytes()
+                self.assertNotIn(b"alert", stored)
+                with Image.open(BytesIO(stored)) as image:
+                    self.assertNotIn("comment", image.info)
+                    self.assertEqual(getattr(image, "n_frames", 1), frames)
 
     def test_a_plain_form_post_also_gets_json(self):
         self.assertEqual(self.upload(b"not an image", ajax=False).status_code, 400)

@@ -129,7 +129,7 @@ def test_admin_policy_allows_inline_styles_but_not_inline_scripts(client):
 def test_admin_login_is_refused_after_repeated_failures(client, settings):
     get_user_model().objects.create_user("editor", password="the-right-password", is_staff=True)
     login = reverse("admin:login")
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.AXES_USER_FAILURE_LIMIT - 1):
         response = client.post(login, {"username": "editor", "password": "wrong"})
         assert response.status_code == 200  # the form again, with its error
     assert client.post(login, {"username": "editor", "password": "wrong"}).status_code == 429
@@ -142,6 +142,28 @@ def test_admin_login_is_refused_after_repeated_failures(client, settings):
     response = elsewhere.post(login, {"username": "editor", "password": "the-right-password"})
     assert response.status_code == 302
     assert "_auth_user_id" in elsewhere.session
+
+
+@pytest.mark.django_db
+def test_password_spraying_from_one_address_is_refused(client, settings):
+    # The attack of the security review (issue 13): a guess or two at each of many usernames.
+    users = get_user_model().objects
+    users.create_user("editor", password="the-right-password", is_staff=True)
+    login = reverse("admin:login")
+    codes = [
+        client.post(login, {"username": f"user{n}", "password": f"Summer202{guess}"}).status_code
+        for n in range(15)
+        for guess in range(2)
+    ]
+    limit = settings.AXES_ADDRESS_FAILURE_LIMIT
+    assert limit < 30 and settings.AXES_USER_FAILURE_LIMIT > 2  # no single username reaches its own limit
+    assert codes[: limit - 1] == [200] * (limit - 1) and set(codes[limit - 1 :]) == {429}  # as for one username
+    # The address is refused for every username, even with the right password…
+    assert client.post(login, {"username": "editor", "password": "the-right-password"}).status_code == 429
+    assert "_auth_user_id" not in client.session
+    # …and no other address is.
+    elsewhere = Client(REMOTE_ADDR="203.0.113.7")
+    assert elsewhere.post(login, {"username": "editor", "password": "the-right-password"}).status_code == 302
 
 
 @pytest.mark.parametrize(

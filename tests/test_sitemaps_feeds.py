@@ -182,3 +182,28 @@ def test_feeds_hold_the_newest_50(client, content):
 
     assert len(entries(client.get("/learn/feed.atom"))) == 50
     assert len(entries(client.get("/learn/biology/feed.atom"))) == 50
+
+
+def reader_view(summary) -> str:
+    """What a feed reader shows of an Atom summary: markup parsed when the type is html."""
+    if summary.get("type", "text") == "text":
+        return "text: " + summary.text
+    return "html: " + ET.tostring(ET.fromstring(f"<div>{summary.text}</div>"), encoding="unicode")
+
+
+@pytest.mark.parametrize("path", ["/learn/feed.atom", "/learn/biology/feed.atom"])
+def test_markup_in_a_description_reaches_feed_readers_as_text(client, path):
+    # The attack of the security review (issue 13): an SEO description a reader would run.
+    attack = "<img src=x onerror=alert(1)> and <b>bold</b>"
+    factory.make_question(factory.make_subject("biology"), "genes", description=attack)
+    summary = next(xml_of(client.get(path)).iter(f"{ATOM}entry")).find(f"{ATOM}summary")
+    assert reader_view(summary) == f"text: {attack}"
+
+
+def test_the_fallback_from_the_answer_is_text_with_its_entities_decoded(client):
+    factory.make_question(factory.make_subject("biology"), "ineq", body="If a < b & b < c then a < c.")
+    summary = next(xml_of(client.get("/learn/feed.atom")).iter(f"{ATOM}entry")).find(f"{ATOM}summary")
+    assert reader_view(summary) == "text: If a < b & b < c then a < c."
+    page = client.get("/learn/biology/questions/ineq").content.decode()
+    assert '<meta name="description" content="If a &lt; b &amp; b &lt; c then a &lt; c.">' in page
+    assert "&amp;lt;" not in page

@@ -33,6 +33,7 @@ from qa.admin.forms import (
 from qa.admin.paginators import CachedCountPaginator
 from qa.admin.widgets import AnswerEditorWidget
 from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
+from qa.rendering.markdown import MAX_ANSWER_CHARS
 from qa.search import results
 
 # Set on the request by revision_view: a revert writes the old version to the database before
@@ -90,7 +91,8 @@ class SubjectAdmin(admin.ModelAdmin):
 class AnswerInline(admin.StackedInline):
     model = Answer
     fields = ["body"]
-    formfield_overrides = {TextField: {"widget": AnswerEditorWidget}}
+    # The renderer's limit (qa.rendering.markdown): a longer answer is refused with the form's message.
+    formfield_overrides = {TextField: {"widget": AnswerEditorWidget, "max_length": MAX_ANSWER_CHARS}}
     min_num = max_num = 1
     can_delete = False
     verbose_name = verbose_name_plural = "answer"
@@ -249,8 +251,12 @@ class QuestionAdmin(VersionAdmin):
     def _reversion_revisionform_view(self, request, version, template_name, extra_context=None):
         # reversion reverts the whole revision, and an import's revision holds a whole batch of
         # articles: put back only this one (reversion calls version.revision.revert(delete=True)).
-        revision = version.revision
-        revision.revert = functools.partial(history.revert_article, revision, version.object_id)
+        # Without the publish permission the article keeps its status and schedule.
+        revision, may_publish = version.revision, self.has_publish_permission(request)
+        revision.revert = functools.partial(
+            history.revert_article, revision, version.object_id, may_publish=may_publish
+        )
+        extra_context = {"publishing_kept": history.publishing_kept(version, may_publish), **(extra_context or {})}
         return super()._reversion_revisionform_view(request, version, template_name, extra_context)
 
     def save_model(self, request, obj, form, change):

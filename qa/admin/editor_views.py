@@ -4,7 +4,7 @@ Out of the box markdownx's two endpoints answer anyone (neutronX/django-markdown
 the uploaded file's name and extension, store GIF and SVG byte for byte, and crop pictures to
 500x500. Here both views are re-registered under markdownx's own URL names and paths (the widget
 reads the paths from the MARKDOWNX_*_URLS_PATH settings, so the URLconf is built from them too),
-for staff only, and an upload is accepted only if Pillow can read it as one of four raster
+for staff who may change questions, and an upload is accepted only if Pillow can read it as one of four raster
 formats, which it then re-encodes under a random name.
 """
 from functools import wraps
@@ -17,20 +17,23 @@ from django.views.decorators.cache import never_cache
 from markdownx.views import ImageUploadView, MarkdownifyView
 
 from qa.admin.uploads import EditorImageForm
+from qa.rendering.markdown import too_long
 
 # -- access ------------------------------------------------------------------------------------
 
 
-def staff_only(view):
-    """Like staff_member_required, but answers 403 instead of redirecting to the login page.
+def editors_only(view):
+    """Staff who may change questions; others get 403 rather than a redirect to the login page.
 
     These endpoints are called by the editor's JavaScript: a redirect would hand it the login
-    page's HTML as a "preview", and tells a stranger nothing a 403 does not.
+    page's HTML as a "preview", and tells a stranger nothing a 403 does not. Being staff is not
+    enough: a staff user with no permission could otherwise fill the media folder.
     """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_staff):
+        user = request.user
+        if not (user.is_active and user.is_staff and user.has_perm("qa.change_question")):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -55,6 +58,8 @@ class EditorMarkdownifyView(MarkdownifyView):
     def post(self, request, *args, **kwargs):
         if "content" not in request.POST:
             return HttpResponseBadRequest("Send the Markdown as the “content” field.")
+        if problem := too_long(request.POST["content"]):
+            return HttpResponseBadRequest(problem)
         return super().post(request, *args, **kwargs)
 
 
@@ -66,12 +71,12 @@ def _route(url_path):
 urlpatterns = [
     path(
         _route(settings.MARKDOWNX_UPLOAD_URLS_PATH),
-        never_cache(staff_only(EditorImageUploadView.as_view())),
+        never_cache(editors_only(EditorImageUploadView.as_view())),
         name="markdownx_upload",
     ),
     path(
         _route(settings.MARKDOWNX_URLS_PATH),
-        never_cache(staff_only(EditorMarkdownifyView.as_view())),
+        never_cache(editors_only(EditorMarkdownifyView.as_view())),
         name="markdownx_markdownify",
     ),
 ]

@@ -67,16 +67,25 @@ def article_versions(revision, question_id) -> list:
     return [v for v in rows if _belongs(v, question_id)]
 
 
+# What only a user with the publish permission may change (QuestionAdmin.get_readonly_fields).
+PUBLISHING_FIELDS = ("status", "publish_at")
+
+
 @transaction.atomic
-def revert_article(revision, question_id, delete=False):
+def revert_article(revision, question_id, delete=False, may_publish=True):
     """Write back one article as ``revision`` holds it, and nothing else it holds.
 
     The importer records one revision for a whole batch of updated articles; reversion's own
     Revision.revert() would put every one of them back. With ``delete``, the article's parts
     the version did not have (links added since, an answer or SEO row made since) go.
+    Without ``may_publish`` the article keeps its status and schedule; a recovered (deleted)
+    one comes back as a draft.
     """
     question_id = int(question_id)
     versions = article_versions(revision, question_id)
+    publishing = Question.objects.filter(pk=question_id).values(*PUBLISHING_FIELDS).first() or {
+        "status": Question.Status.DRAFT, "publish_at": None,
+    }
     if delete:
         kept = {model: {v.object_id for v in versions if v._model is model} for model in (Answer, SEO, RelatedArticle)}
         RelatedArticle.objects.filter(question_id=question_id).exclude(pk__in=kept[RelatedArticle]).delete()
@@ -86,6 +95,31 @@ def revert_article(revision, question_id, delete=False):
     # The question first: the other rows point at it.
     for version in sorted(versions, key=lambda v: v._model is not Question):
         version.revert()
+    if not may_publish:
+        Question.objects.filter(pk=question_id).update(**publishing)
+
+
+def publishing_kept(version, may_publish) -> str:
+    """What the revert page tells a user who may not publish, when the version's status or
+    schedule differs from the article's (which the revert keeps); "" otherwise."""
+    if may_publish:
+        return ""
+    data = next((v.field_dict for v in article_versions(version.revision, version.object_id) if v._model is Question), {})
+    current = Question.objects.filter(pk=version.object_id).first()
+    status, publish_at = data.get("status"), data.get("publish_at")
+    if current is None:
+        if status == Question.Status.DRAFT and publish_at is None:
+            return ""
+        return (f"This version was {Question.Status(status).label.lower()}; you may not publish, "
+                "so the article comes back as a draft.")
+    if (status, publish_at) == (current.status, current.publish_at):
+        return ""
+    field = Question._meta.get_field("status")
+    return (f"This version was {_display(status, field).lower()}"
+            + (f", scheduled for {_display(publish_at)}" if publish_at else "")
+            + f"; you may not publish, so the article stays {current.get_status_display().lower()}"
+            + (f", scheduled for {_display(current.publish_at)}" if current.publish_at else "")
+            + ". Everything else is reverted.")
 
 
 # -- snapshots ---------------------------------------------------------------------------------

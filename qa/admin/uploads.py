@@ -17,10 +17,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 UPLOAD_FORMATS = {
     "JPEG": ("jpg", {"quality": 85, "optimize": True}),
     "PNG": ("png", {"optimize": True}),
-    "GIF": ("gif", {}),
+    # An explicit empty comment: Pillow would otherwise write the upload's comment back (a
+    # GIF/JavaScript polyglot keeps its script there).
+    "GIF": ("gif", {"comment": b""}),
     "WEBP": ("webp", {"quality": 85}),
 }
-MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding them: all frames together
 MAX_SIDE = 2400  # larger still pictures are scaled down, keeping their proportions
 
 
@@ -46,6 +48,14 @@ class EditorImageForm(ImageForm):
                     )
                 if image.width * image.height > MAX_PIXELS:
                     raise forms.ValidationError("The image has too many pixels.", code="too_many_pixels")
+                # Counting frames reads their headers only; re-encoding decodes every one.
+                frames = getattr(image, "n_frames", 1)
+                if frames * image.width * image.height > MAX_PIXELS:
+                    raise forms.ValidationError(
+                        f"The animation has too many pixels: {frames:,} frames of "
+                        f"{image.width:,}×{image.height:,}.",
+                        code="too_many_pixels",
+                    )
                 image.verify()  # checks the data without decoding every pixel
         except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
             raise forms.ValidationError(

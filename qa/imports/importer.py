@@ -30,7 +30,7 @@ from django.utils import timezone
 from qa.imports import legacy_redirects, subjects
 from qa.imports.bulk import delete_rows, insert_rows, update_rows
 from qa.imports.report import ImportInputError, ImportReport
-from qa.imports.seedfile import MAX_SEED_BYTES, Seed, SeedError, content_hash, parse_seed
+from qa.imports.seedfile import MAX_SEED_BYTES, Seed, SeedError, content_hash, parse_seed, too_large
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 from qa.paths import article_path
 from qa.redirects import add_redirects
@@ -123,7 +123,7 @@ def _read(path: Path) -> tuple[bytes | None, str]:
     try:
         size = path.stat().st_size
         if size > MAX_SEED_BYTES:
-            return None, f"the file is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB ({size:,} bytes)"
+            return None, too_large(size)
         return path.read_bytes(), ""
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"

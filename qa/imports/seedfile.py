@@ -9,6 +9,7 @@ import yaml
 
 from qa.models import MAX_RELATED, SEO, Question, RelatedArticle, Subject
 from qa.paths import ARTICLE_PATH
+from qa.rendering.markdown import MAX_ANSWER_CHARS
 
 # LaTeX commands that begin with "n": in an answer, "\n" followed by one of these
 # (as a whole word) is the command, not a line break.  "\t" is never a tab.
@@ -41,7 +42,10 @@ def encode_answer(body: str) -> str:
     """
     return _ENCODABLE_BREAK.sub(r"\\n", body.replace("\r\n", "\n"))
 
-MAX_SEED_BYTES = 2 * 1024 * 1024
+# The largest real seed file is 6.9 KB (the mean 4.5 KB), the largest answer 4,397 characters:
+# 128 KB and 30,000 characters (qa.rendering.markdown.MAX_ANSWER_CHARS) leave ample room, and
+# the worst answer that fits renders in well under 2 s (bench/bench_render_worst.py).
+MAX_SEED_BYTES = 128 * 1024
 MAX_NESTING = 8
 RELATED_KEY = re.compile(r"^related_article([0-9]{1,9})\Z")  # bounded: int() refuses 4,300+ digits
 
@@ -247,10 +251,21 @@ def _jsonable(value, key):
     raise SeedError(f"{key!r} holds {_type_name(value)}, which cannot be stored")
 
 
+def too_large(size: int) -> str:
+    return f"the file is larger than {MAX_SEED_BYTES // 1024} KB ({size:,} bytes)"
+
+
+def _answer(fm) -> str:
+    answer = decode_answer(_text(fm, "answer"))
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise SeedError(f"'answer' is longer than {MAX_ANSWER_CHARS:,} characters ({len(answer):,})")
+    return answer
+
+
 def parse_seed(data: bytes) -> Seed:
     """Parse one seed file's bytes into a :class:`Seed`, or raise :class:`SeedError`."""
     if len(data) > MAX_SEED_BYTES:
-        raise SeedError(f"the file is larger than {MAX_SEED_BYTES // (1024 * 1024)} MB")
+        raise SeedError(too_large(len(data)))
     front_matter, _body = split_front_matter(decode_bytes(data))
     fm = load_yaml(front_matter)
     # Blank counts as missing: the text fields are stripped ("\u2028" or "  " is no title).
@@ -280,7 +295,7 @@ def parse_seed(data: bytes) -> Seed:
         date=_date(fm),
         title=_text(fm, "title"),
         question=_text(fm, "question"),
-        answer=decode_answer(_text(fm, "answer")),
+        answer=_answer(fm),
         article_title=_text(fm, "article_title"),
         author=_text(fm, "author"),
         date_format=_text(fm, "date_format", "MMM DD, YYYY") or "MMM DD, YYYY",

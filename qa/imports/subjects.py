@@ -8,6 +8,7 @@ from qa.imports.report import ImportInputError, ImportReport
 from qa.models import Subject
 from qa.paths import is_slug
 
+MAX_TITLE = Subject._meta.get_field("title").max_length
 SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "nor", "of", "on", "or", "the", "to"}
 
 
@@ -31,8 +32,15 @@ def load_subjects(path, report: ImportReport, *, dry_run=False) -> None:
         if not isinstance(slug, str) or not is_slug(slug):
             report.warnings.append(f"{path}: entry {position + 1} has no valid slug; skipped")
             continue
+        title = str(entry.get("title") or title_from_slug(slug)).strip()
+        if len(title) > MAX_TITLE:
+            # PostgreSQL refuses a longer value (and with it the whole import); SQLite would keep it.
+            report.warnings.append(
+                f"{path}: entry {position + 1} ({slug}): the title is longer than {MAX_TITLE} characters; cut"
+            )
+            title = title[:MAX_TITLE].rstrip()
         values = {
-            "title": str(entry.get("title") or title_from_slug(slug)),
+            "title": title,
             "is_listed": bool(entry.get("listed", True)),
             "position": position,
         }

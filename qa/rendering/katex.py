@@ -18,13 +18,14 @@ as well.
 :func:`typeset` sends every uncached formula of a call to V8 in one round trip (a JSON
 array in, a JSON array out), with a time and memory bound. A batch that runs out of
 time is retried formula by formula in a fresh context, so one hostile formula costs
-only itself.
+only itself, and the whole call never takes more than TYPESET_BUDGET_SEC.
 """
 
 import atexit
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,10 +56,16 @@ OPTIONS = {
     # the page, while the largest real spacing (\hspace{2cm}, \qquad) is ~5 em.
     "maxSize": 10,
 }
-# KaTeX is ~1 ms a formula once warm; 50 ms a formula is plenty, with a floor for the
-# first (cold) call. A formula alone gets FORMULA_TIMEOUT_SEC.
-BATCH_TIMEOUT_SEC, BATCH_TIMEOUT_PER_FORMULA_SEC = 2.0, 0.05
-FORMULA_TIMEOUT_SEC = 1.0
+# KaTeX is ~1 ms a formula once warm. A call (one answer) has TYPESET_BUDGET_SEC for all
+# its uncached formulas, however many: 300 short macro-expanding formulas would take KaTeX
+# 40 ms each (bench/bench_render_worst.py), the largest real answer (38 formulas) needs about
+# 20 ms. The batch gets BATCH_TIMEOUT_SEC of it; when it runs out, each formula is retried
+# alone for at most FORMULA_TIMEOUT_SEC while the budget lasts. What is not typeset in time
+# is shown as its source and not cached: a later render tries it again.
+TYPESET_BUDGET_SEC = 1.2
+BATCH_TIMEOUT_SEC = 0.8
+FORMULA_TIMEOUT_SEC = 0.25
+OUT_OF_TIME = "the answer's time for typesetting ran out"
 MAX_MEMORY = 256 * 1024 * 1024  # V8 hard heap limit: KaTeX needs ~20 MB
 MAX_FORMULA_CHARS = 5000
 # KaTeX output grows with nesting, not source length: 200 nested \underbrace make 0.5 MB,
@@ -171,23 +178,34 @@ os.register_at_fork(
 atexit.register(_reset_engine)
 
 
-def _render(items: list[tuple[str, bool]]) -> list[str | dict]:
-    """KaTeX results for ``items``: HTML, or {"error": message}. Caller holds the lock."""
-    timeout = max(BATCH_TIMEOUT_SEC, BATCH_TIMEOUT_PER_FORMULA_SEC * len(items))
+def _run(items: list[tuple[str, bool]], limit: float, deadline: float) -> list[str | dict] | None:
+    """One V8 call of at most ``limit`` seconds, ending by ``deadline``; None if it ran out of time."""
+    engine = _get_engine()  # a fresh context's start-up counts against the deadline too
+    timeout = min(limit, deadline - time.monotonic())
+    if timeout <= 0:
+        return [{"error": OUT_OF_TIME}] * len(items)
     try:
-        return _get_engine().run(items, timeout)
+        return engine.run(items, timeout)
     except (JSTimeoutException, JSOOMException):
         # A context whose run was cut short is not trusted again.
         _reset_engine(after_timeout=True)
-        if len(items) == 1:
-            return [{"error": "time or memory limit reached"}]
+        return None
+
+
+def _render(items: list[tuple[str, bool]], deadline: float) -> list[str | dict]:
+    """KaTeX results for ``items``: HTML, or {"error": message}. Caller holds the lock.
+
+    Nothing runs past ``deadline`` (time.monotonic()); what is left then gets OUT_OF_TIME.
+    """
+    results = _run(items, BATCH_TIMEOUT_SEC, deadline)
+    if results is not None:
+        return results
+    if len(items) == 1:
+        return [{"error": "time or memory limit reached"}]
     results = []
     for item in items:
-        try:
-            results.extend(_get_engine().run([item], FORMULA_TIMEOUT_SEC))
-        except (JSTimeoutException, JSOOMException) as exc:
-            _reset_engine(after_timeout=True)
-            results.append({"error": f"time or memory limit reached ({type(exc).__name__})"})
+        result = _run([item], FORMULA_TIMEOUT_SEC, deadline)
+        results.extend(result or [{"error": "time or memory limit reached"}])
     return results
 
 
@@ -212,15 +230,21 @@ def typeset(formulas: Sequence[tuple[str, bool]]) -> list[str | None]:
                     last_errors[(latex, display)] = "refused before KaTeX (too long or empty)"
                 else:
                     todo.append((index, source, display))
+            out_of_time = set()
             if todo:
-                rendered = _render([(source, display) for _, source, display in todo])
+                deadline = time.monotonic() + TYPESET_BUDGET_SEC
+                rendered = _render([(source, display) for _, source, display in todo], deadline)
                 for (index, _, _), result in zip(todo, rendered, strict=True):
                     if isinstance(result, str):
                         results[index] = result
                     else:
                         last_errors[missing[index]] = result["error"]
-            for key, result in zip(missing, results, strict=True):
-                _cache[key] = found[key] = result
+                        if result["error"] == OUT_OF_TIME:
+                            out_of_time.add(index)
+            for index, (key, result) in enumerate(zip(missing, results, strict=True)):
+                found[key] = result
+                if index not in out_of_time:
+                    _cache[key] = result
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
             while len(last_errors) > CACHE_SIZE:

@@ -14,6 +14,7 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import table
 from mdit_py_plugins.anchors import anchors_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -30,6 +31,14 @@ PYGMENTS_DARK_STYLE = "github-dark"  # made for a #0d1117 box: site.css's dark -
 CODE_CSS_SCOPE = ".highlight"
 # Heading ids must not collide with the ids of the page around the answer.
 RESERVED_IDS = frozenset({"content", "related-title", "site-search-q"})
+
+# The longest real answer has 4,397 characters; the renderer takes no more than this (the
+# worst that fits renders in well under 2 s: bench/bench_render_worst.py). The admin and
+# the import refuse longer answers with their own messages.
+MAX_ANSWER_CHARS = 30_000
+# Real answers have at most 5 rows and 5 columns, 16 cells (the sample, 2,552 answers).
+MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, MAX_TABLE_CELLS = 50, 1000, 10_000
+_TABLE_CELLS = "qa_table_cells"  # key in markdown-it's env: the answer's cells so far
 
 # ---- Sanitiser allow-list -------------------------------------------------------------
 HTML_TAGS = {
@@ -90,6 +99,51 @@ def _slug(title: str) -> str:
     return f"{slug}-section" if slug in RESERVED_IDS else slug
 
 
+def _heading_ids(state) -> None:
+    """Give every heading a unique id, in time linear in the input.
+
+    mdit_py_plugins' anchors plugin tries ``h``, ``h-1``, ``h-2``… from 1 for every repeated
+    heading: quadratic, minutes for 50,000 identical lines. Here each slug remembers the next
+    number to try, which gives the same ids. The plugin keeps ids already set and only adds
+    the "#" links.
+    """
+    taken: set[str] = set()
+    next_number: dict[str, int] = {}
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        children = state.tokens[index + 1].children or []
+        slug = _slug("".join(child.content for child in children if child.type in ("text", "code_inline")))
+        unique, number = slug, next_number.get(slug, 1)
+        while unique in taken:
+            unique, number = f"{slug}-{number}", number + 1
+        next_number[slug] = number
+        taken.add(unique)
+        token.attrSet("id", unique)
+
+
+def _bounded_table(state, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's GFM table rule, within bounds: a header row with fewer cells than the
+    delimiter row says is filled out in every row, so ``|`` lines under a 200-column header
+    made 13 MB of cells from 30 KB (15 s). At most MAX_TABLE_COLUMNS columns and
+    MAX_TABLE_ROWS rows a table, MAX_TABLE_CELLS cells an answer; beyond, the lines are text.
+    """
+    if start_line + 1 >= end_line:
+        return False
+    delimiter = state.src[state.bMarks[start_line + 1] : state.eMarks[start_line + 1]]
+    columns = delimiter.count("|") + 1  # at least as many as the table can have
+    used = state.env.get(_TABLE_CELLS, 0)
+    rows = min(MAX_TABLE_ROWS, (MAX_TABLE_CELLS - used) // columns - 1)  # the header row is one
+    if columns > MAX_TABLE_COLUMNS or rows < 0:
+        return False
+    first = len(state.tokens)
+    if not table(state, start_line, min(end_line, start_line + 2 + rows), silent):
+        return False
+    if not silent:
+        state.env[_TABLE_CELLS] = used + sum(1 for t in state.tokens[first:] if t.type in ("th_open", "td_open"))
+    return True
+
+
 def _demote_h1(state) -> None:
     """The page's only h1 is the question, so an answer's top-level headings become h2."""
     for token in state.tokens:
@@ -117,8 +171,10 @@ def _render_image(self, tokens, idx, options, env):
 def _build() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
     md.enable(["table", "strikethrough"])
+    md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
     md.use(math_plugin, render_math=math.placeholder)
     md.core.ruler.push("demote_h1", _demote_h1)
+    md.core.ruler.push("heading_ids", _heading_ids)  # before the anchors plugin's own rule
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_slug, permalink=True, permalinkSymbol="#")
     md.add_render_rule("link_open", _render_link_open)
     md.add_render_rule("image", _render_image)
@@ -128,17 +184,37 @@ def _build() -> MarkdownIt:
 _MD = _build()
 
 
+class AnswerTooLong(ValueError):
+    pass
+
+
+def too_long(text: str | None) -> str:
+    """Why the renderer refuses ``text`` ("" when it takes it)."""
+    if text and len(text) > MAX_ANSWER_CHARS:
+        return f"The answer is longer than {MAX_ANSWER_CHARS:,} characters ({len(text):,})."
+    return ""
+
+
+def _source(text: str | None) -> str:
+    if problem := too_long(text):
+        raise AnswerTooLong(problem)
+    return math.without_placeholders(text or "")
+
+
 def render_markdown(text: str) -> str:
-    """Markdown with math → sanitised HTML, ready to be stored and marked safe."""
+    """Markdown with math → sanitised HTML, ready to be stored and marked safe.
+
+    Raises AnswerTooLong for more than MAX_ANSWER_CHARS characters.
+    """
     env: dict = {}
-    sanitised = SANITIZER.clean(_MD.render(math.without_placeholders(text or ""), env))
+    sanitised = SANITIZER.clean(_MD.render(_source(text), env))
     return math.fill(table_of_contents(sanitised) + sanitised, env.get("formulas", []))
 
 
 def formulas_in(text: str) -> list[tuple[str, bool]]:
     """The formulas the pipeline finds in Markdown ``text``: (LaTeX, display) in order."""
     env: dict = {}
-    _MD.render(math.without_placeholders(text or ""), env)  # the math rules note formulas as they render
+    _MD.render(_source(text), env)  # the math rules note formulas as they render
     return env.get("formulas", [])
 
 

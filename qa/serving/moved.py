@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.redirects.models import Redirect
 from django.http import HttpResponseGone, HttpResponsePermanentRedirect
 
-from qa.redirects import normalise_path
+from qa.redirects import local_path, normalise_path
 from qa.related import moved_article_url
 
 
@@ -37,5 +37,8 @@ class MovedArticleMiddleware:
         new_path = new_path or moved_article_url(path)
         if not new_path:
             return response
+        if new_path[0] in "/\\":
+            # A row stored before imports made every target local must not lead off the site.
+            new_path = local_path(new_path)
         query = request.META.get("QUERY_STRING", "")
         return HttpResponsePermanentRedirect(f"{new_path}?{query}" if query else new_path)

@@ -1,9 +1,12 @@
-"""Content-Security-Policy by path, and the client address behind trusted proxies.
+"""Content-Security-Policy by path, the client address behind trusted proxies, and the login
+failure limit per address.
 
 Django 5.2 has no CSP support of its own. The policy is one static header per kind of page (reader
 pages need no nonces: they run no inline script), so a middleware of a few lines does it.
 """
 from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
 
 
 def policy_header(directives: dict[str, list[str]]) -> str:
@@ -44,3 +47,24 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= count:
             return forwarded[-count]
     return request.META.get("REMOTE_ADDR")
+
+
+def failure_limit(request, credentials) -> int:
+    """django-axes' AXES_FAILURE_LIMIT: per username and address, and per address alone.
+
+    axes locks the (username, address) pair after AXES_USER_FAILURE_LIMIT failures. An address that
+    has failed AXES_ADDRESS_FAILURE_LIMIT times in the cool-off, whatever the usernames (password
+    spraying: one guess at each of many accounts), gets a limit of 0: locked for every username.
+    axes' own "ip_address" lockout parameter would share the pair's small limit, locking a whole
+    office behind one address after five typos.
+    """
+    from axes.models import AccessAttempt  # axes' models need the app registry
+
+    address = client_ip(request)
+    if address:
+        failures = AccessAttempt.objects.filter(
+            ip_address=address, attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+        ).aggregate(total=Sum("failures_since_start"))["total"]
+        if (failures or 0) >= settings.AXES_ADDRESS_FAILURE_LIMIT:
+            return 0
+    return settings.AXES_USER_FAILURE_LIMIT
