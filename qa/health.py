@@ -233,7 +233,7 @@ def content_report() -> list[Category]:
         Category("related_redirected", "Related links through a redirect",
                  "They work, with a detour: link the current address.", related["redirected"]),
         Category("no_related_links", "Articles without any related link",
-                 "Readers see only the suggested related questions.", related["none"]),
+                 "Readers see no related questions at the end of the article.", related["none"]),
         Category("redirect_chains", "Redirect chains", "A redirect to an address that redirects again.",
                  redirects["chains"]),
         Category("redirect_loops", "Redirect loops", "Redirects that lead back to where they started.",
