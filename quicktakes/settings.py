@@ -167,18 +167,20 @@ PAGE_CACHE_STALE_IF_ERROR = int(os.environ.get("PAGE_CACHE_STALE_IF_ERROR", "864
 PAGE_CACHE_LOCAL_ENTRIES = int(os.environ.get("PAGE_CACHE_LOCAL_ENTRIES", "500" if REDIS_URL else "0"))
 # How long a process trusts the content version it last read before it reads it again.
 PAGE_CACHE_VERSION_TTL = float(os.environ.get("PAGE_CACHE_VERSION_TTL", "1"))
-# The views whose anonymous GET responses are cached and marked public (names as for reverse()).
-PAGE_CACHE_VIEWS = [
-    "qa:learn-index",
-    "qa:subject-detail",
-    "qa:question-detail",
-    "qa:feed",
-    "qa:subject-feed",
-    "qa:sitemap-index",
-    "qa:sitemap-pages",
-    "qa:sitemap-subject",
-    "qa:robots-txt",
-]
+# The views whose anonymous GET responses are cached and marked public (names as for reverse()),
+# each with the query parameters it reads: the cache key keeps those and drops every other one, so
+# ?cb=1, ?utm_source=… neither split the cache nor grow it.
+PAGE_CACHE_VIEWS = {
+    "qa:learn-index": (),
+    "qa:subject-detail": ("page",),
+    "qa:question-detail": (),
+    "qa:feed": (),
+    "qa:subject-feed": (),
+    "qa:sitemap-index": (),
+    "qa:sitemap-pages": ("p",),  # django.contrib.sitemaps' page parameter
+    "qa:sitemap-subject": ("p",),
+    "qa:robots-txt": (),
+}
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses any login attempt, right or wrong, while its username and address are locked out.

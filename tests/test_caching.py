@@ -48,10 +48,33 @@ def test_learn_and_subject_pages_are_cached(client):
         assert client.get(url)["X-Page-Cache"] == "hit"
 
 
-def test_query_strings_are_cached_apart(client):
+CACHED_PAGES = ["/learn/", "/learn/biology/", ARTICLE, "/learn/feed.atom", "/learn/biology/feed.atom",
+                "/sitemap.xml", "/sitemap-pages.xml", "/sitemaps/biology.xml", "/robots.txt"]
+
+
+def test_cache_busting_query_strings_neither_split_nor_grow_the_cache(client, monkeypatch):
+    """The attack: ?cb=1, ?cb=2, … on every cached page, to fill the cache with copies."""
     factory.make_article()
-    client.get("/learn/biology/")
-    assert client.get("/learn/biology/?utm_source=newsletter")["X-Page-Cache"] == "miss"
+    written = []
+    store = page_cache.cache.set
+    monkeypatch.setattr(page_cache.cache, "set", lambda key, *args, **kwargs: (written.append(key), store(key, *args, **kwargs)))
+    for url in CACHED_PAGES:
+        first = client.get(url)
+        assert first.status_code == 200 and first["X-Page-Cache"] == "miss", url
+        for n in range(20):
+            busted = client.get(f"{url}?cb={n}&utm_source=newsletter")
+            assert busted["X-Page-Cache"] == "hit", (url, n)
+            assert busted.content == first.content
+    assert len(written) == len(set(written)) == len(CACHED_PAGES)
+
+
+def test_the_parameters_a_page_reads_still_key_it(client):
+    factory.make_article()
+    assert client.get("/learn/biology/?page=1")["X-Page-Cache"] == "miss"
+    assert client.get("/learn/biology/?utm_source=x&page=1")["X-Page-Cache"] == "hit"
+    assert client.get("/learn/biology/?page=2&page=1")["X-Page-Cache"] == "hit"  # the view reads the last
+    assert client.get("/learn/biology/?page=2").status_code == 404  # another page, not the cached first one
+    assert client.get("/sitemaps/biology.xml?p=1")["X-Page-Cache"] == "miss"
 
 
 def test_caching_off_renders_every_request_but_keeps_http_headers(client, settings):

@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.redirects.models import Redirect
@@ -126,8 +127,14 @@ def _read_version():
     return ContentVersion.objects.filter(pk=1).values_list("version", "changed_at", "next_publish_at").first()
 
 
-def page_key(request, version: int) -> str:
-    address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+def page_key(request, version: int, params: tuple[str, ...] = ()) -> str:
+    """The cache key of a page: its address with only the query parameters its view reads.
+
+    A parameter the view reads counts by its last value, as ``request.GET.get()`` reads it; any
+    other parameter is dropped, so a cache-buster cannot make new entries.
+    """
+    query = urlencode([(name, request.GET[name]) for name in params if name in request.GET])
+    address = f"{request.scheme}://{request.get_host()}{request.path}{'?' + query if query else ''}"
     return f"page:{version}:{hashlib.md5(address.encode(), usedforsecurity=False).hexdigest()}"
 
 
@@ -200,11 +207,12 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.views = frozenset(settings.PAGE_CACHE_VIEWS)
+        self.views = {name: tuple(params) for name, params in dict(settings.PAGE_CACHE_VIEWS).items()}
         self.local = LocalPages(settings.PAGE_CACHE_LOCAL_ENTRIES) if settings.PAGE_CACHE_LOCAL_ENTRIES else None
 
     def __call__(self, request):
-        if request.method not in ("GET", "HEAD") or not self.is_page(request.path_info):
+        params = self.cached_view_params(request.path_info)
+        if request.method not in ("GET", "HEAD") or params is None:
             return self.get_response(request)
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             response = self.get_response(request)
@@ -215,7 +223,7 @@ class PageCacheMiddleware:
             stamp = current_stamp()
         except DatabaseError:
             return self.get_response(request)  # the view meets the same error (qa.serving.unavailable)
-        key = page_key(request, stamp.version)
+        key = page_key(request, stamp.version, params)
         response = self.cache_get(key) if settings.PAGE_CACHE else None
         if response is not None:
             response["X-Page-Cache"] = "hit"
@@ -234,11 +242,12 @@ class PageCacheMiddleware:
             response=response,
         )
 
-    def is_page(self, path) -> bool:
+    def cached_view_params(self, path) -> tuple[str, ...] | None:
+        """The query parameters the page at ``path`` reads, or None when it is not a cached page."""
         try:
-            return resolve(path).view_name in self.views
+            return self.views.get(resolve(path).view_name)
         except Resolver404:
-            return False
+            return None
 
     def cache_get(self, key):
         if self.local and (response := self.local.get(key)) is not None:
