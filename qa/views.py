@@ -12,8 +12,10 @@ from django.views.decorators.http import require_safe
 
 from qa import seo, sitemaps
 from qa.models import Question, Subject
+from qa.paths import article_path
 from qa.related import resolve_links
 from qa.search.results import search_questions
+from qa.serving.moved import moved_to, permanent_redirect
 
 QUESTIONS_PER_PAGE = 20
 RESULTS_PER_PAGE = 20
@@ -86,6 +88,21 @@ def question_detail(request, subject, slug):
         # A staff view (possibly of an unpublished draft) must never land in a shared cache.
         patch_cache_control(response, private=True, no_cache=True, no_store=True)
     return response
+
+
+@require_safe
+def old_site_broken_url(request, subject, target_subject, slug):
+    """The old site's ``/learn/<s>/questions/undefined/learn/<s2>/questions/<slug>``: 301 to the article.
+
+    Its pages linked related questions relatively, which made these URLs; search engines know them.
+    The article named at the end is where they meant to go, wherever it lives now.
+    """
+    target = article_path(target_subject, slug)
+    if not Question.objects.published().at_path(target_subject, slug).exists():
+        target = moved_to(target)
+    if not target:
+        raise Http404("no such article")
+    return permanent_redirect(request, target)
 
 
 @require_safe

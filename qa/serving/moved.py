@@ -26,19 +26,30 @@ class MovedArticleMiddleware:
         response = self.get_response(request)
         if response.status_code != 404:
             return response
-        path = normalise_path(request.path)
-        if "\0" in path:  # Postgres refuses NUL in text; such a path is never stored anyway.
-            return response
-        new_path = (
-            Redirect.objects.filter(site_id=settings.SITE_ID, old_path=path).values_list("new_path", flat=True).first()
-        )
+        new_path = moved_to(request.path)
         if new_path == "":
             return HttpResponseGone()
-        new_path = new_path or moved_article_url(path)
-        if not new_path:
-            return response
-        if new_path[0] in "/\\":
-            # A row stored before imports made every target local must not lead off the site.
-            new_path = local_path(new_path)
-        query = request.META.get("QUERY_STRING", "")
-        return HttpResponsePermanentRedirect(f"{new_path}?{query}" if query else new_path)
+        return permanent_redirect(request, new_path) if new_path else response
+
+
+def moved_to(path: str) -> str | None:
+    """Where the page at ``path`` went: a path (or an editor's absolute URL), "" if it is gone, None if unknown."""
+    path = normalise_path(path)
+    if "\0" in path:  # Postgres refuses NUL in text; such a path is never stored anyway.
+        return None
+    new_path = (
+        Redirect.objects.filter(site_id=settings.SITE_ID, old_path=path).values_list("new_path", flat=True).first()
+    )
+    if new_path == "":
+        return ""
+    new_path = new_path or moved_article_url(path)
+    if new_path and new_path[0] in "/\\":
+        # A row stored before imports made every target local must not lead off the site.
+        new_path = local_path(new_path)
+    return new_path or None
+
+
+def permanent_redirect(request, new_path: str) -> HttpResponsePermanentRedirect:
+    """A 301 to ``new_path`` that carries the request's query string over."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{new_path}?{query}" if query else new_path)
