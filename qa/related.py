@@ -13,6 +13,7 @@ from qa.paths import article_path, split_article_path
 
 @dataclass(frozen=True)
 class ArticleLink:
+    question_id: int
     url: str
     title: str
     subject_title: str
@@ -36,10 +37,10 @@ def resolve_links(question: Question, links) -> list[ArticleLink]:
         .filter(slug__in={slug for _, slug in wanted})
         .exclude(pk=question.pk)
         .order_by()
-        .values_list("slug", "subject__slug", "subject__title", "question")
+        .values_list("slug", "subject__slug", "subject__title", "question", "pk")
     )
-    for slug, subject_slug, subject_title, text in rows:
-        by_slug[slug][subject_slug] = (subject_title, text)
+    for slug, subject_slug, subject_title, text, pk in rows:
+        by_slug[slug][subject_slug] = (subject_title, text, pk)
 
     resolved, seen = [], set()
     for declared_subject, slug in wanted:
@@ -47,10 +48,16 @@ def resolve_links(question: Question, links) -> list[ArticleLink]:
         if subject is None or (subject, slug) in seen:
             continue
         seen.add((subject, slug))
-        subject_title, text = by_slug[slug][subject]
+        subject_title, text, pk = by_slug[slug][subject]
         url = article_path(subject, slug)
-        resolved.append(ArticleLink(url=url, title=text, subject_title=subject_title))
+        resolved.append(ArticleLink(question_id=pk, url=url, title=text, subject_title=subject_title))
     return resolved
+
+
+def related_cards(question: Question) -> list[ArticleLink]:
+    """The related cards an article page shows, in order: its declared links that resolve to a
+    published article (:func:`resolve_links`)."""
+    return resolve_links(question, question.related_links.all())
 
 
 def moved_article_url(path: str) -> str | None:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from qa import seo, sitemaps
 from qa.models import Question, Subject
 from qa.paths import article_path
-from qa.related import resolve_links
+from qa.related import related_cards
 from qa.search.results import search_questions
 from qa.serving.moved import moved_to, permanent_redirect
 
@@ -79,7 +79,7 @@ def question_detail(request, subject, slug):
     context = {
         "question": question,
         "subject": question.subject,
-        "related": resolve_links(question, question.related_links.all()),
+        "related": related_cards(question),
         "meta": seo.question_meta(question),
         "is_preview": preview and not question.is_published(),
     }
