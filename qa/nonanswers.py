@@ -38,3 +38,20 @@ def is_non_answer(answer_markdown: str) -> bool:
         return False
     text = _LEADING_MARKUP.sub("", answer_markdown[:400]).replace("\u2019", "'")
     return bool(_OPENING.match(text))
+
+
+def mark_no_index(question) -> bool:
+    """Mark a published-to-be non-answer ``no_index``, as the old site's editors did by hand.
+
+    True when it was marked now; an article already marked, or that answers, is left alone.
+    """
+    from qa.models import Answer
+
+    if question.no_index:
+        return False
+    body = Answer.objects.filter(question=question).values_list("body", flat=True).first()
+    if not body or not is_non_answer(body):
+        return False
+    question.no_index = True
+    question.save(update_fields=["no_index"])
+    return True

@@ -195,6 +195,23 @@ class QuestionChangeTests(AdminTestCase):
         page = self.client.get(self.question.get_absolute_url())
         self.assertContains(page, "<em>meiosis</em>")
 
+    def test_saving_a_non_answer_marks_it_no_index_and_says_so(self):
+        refusal = "I cannot answer this question based on the available information."
+        response = self.client.post(
+            change_url(self.question), factory.change_form_data(self.question, **{"answer-0-body": refusal}), follow=True
+        )
+        self.assertContains(response, "is now marked “no index”")
+        self.question.refresh_from_db()
+        self.assertTrue(self.question.no_index)
+        page = self.client.get(self.question.get_absolute_url())
+        self.assertContains(page, '<meta name="robots" content="noindex, follow">')
+
+    def test_an_answer_that_answers_is_not_marked(self):
+        response = self.client.post(change_url(self.question), factory.change_form_data(self.question), follow=True)
+        self.assertNotContains(response, "no index”: search engines")
+        self.question.refresh_from_db()
+        self.assertFalse(self.question.no_index)
+
     def test_invalid_slug_gets_a_clear_error(self):
         response = self.post_change(self.question, slug="Cells Divide!")
         self.assertContains(response, "Use lowercase letters, digits and hyphens only")

@@ -283,3 +283,34 @@ def test_changed_files_of_one_import_share_one_revision_with_each_article_whole(
     assert len(revisions) == 1
     kept = sorted(Version.objects.filter(revision_id=revisions.pop()).values_list("content_type__model", flat=True))
     assert kept == ["answer", "answer", "question", "question", "relatedarticle", "relatedarticle", "seo", "seo"]
+
+
+@pytest.mark.django_db
+def test_a_link_to_the_article_itself_costs_the_link_not_the_article(tmp_path):
+    """The real site's two refused articles (education-studies/how-does-schema-theory-…,
+    psychology/what-are-the-key-components-of-singlesubject-…) declare a related link to themselves."""
+    slug = "how-does-schema-theory-explain-the-influence-of-prior-knowledge-on-learning"
+    path = factory.write_seed(
+        tmp_path, "education-studies", slug,
+        related=[("education-studies", slug), ("psychology", "what-is-memory")],
+    )
+    factory.write_seed(tmp_path, "psychology", "what-is-memory", id=1002)
+
+    code, out, err = run_command("import_seeds", tmp_path, "--quiet", "-v", "2")
+
+    assert code == 0, err
+    assert "created 2, updated 0, unchanged 0, unpublished 0, failed 0" in out and ", warnings 1" in out
+    assert err.strip() == f"warning: {path}: 'related_article1' points to the article itself; ignored"
+    question = Question.objects.get(slug=slug)
+    assert [link.target_url for link in question.related_links.all()] == ["/learn/psychology/questions/what-is-memory"]
+
+
+@pytest.mark.django_db
+def test_warnings_are_counted_but_printed_only_with_verbosity_2(tmp_path):
+    factory.write_seed(tmp_path, score="high", seo="none")
+
+    code, out, err = run_command("import_seeds", tmp_path, "--quiet")
+
+    assert code == 0 and err == ""
+    assert "created 1," in out and ", warnings 2" in out
+    assert Question.objects.get().score is None

@@ -89,21 +89,11 @@ def test_bom_and_crlf_are_fine():
         (factory.seed_text(answer="", question=""), "missing required fields: question, answer"),
         (factory.seed_text(id="abc"), "'id' must be a whole number"),
         (factory.seed_text(date="yesterday"), "'date' must be a date"),
-        (factory.seed_text(seo="a string"), "'seo' must be a mapping"),
-        (factory.seed_text(score="high"), "'score' must be a number"),
-        (factory.seed_text(no_index="maybe"), "'no_index' must be true or false"),
         (factory.seed_text(title={"a": 1}), "'title' must be text"),
         (factory.seed_text(url="/blog/post"), "is not of the form /learn/<subject>/questions/<slug>"),
         (factory.seed_text(url="/learn/Biology/questions/Cells"), "is not of the form"),
         (factory.seed_text(url="/learn/biology/questions/how do cells"), "is not of the form"),
         (factory.seed_text(url="/learn/../questions/x"), "is not of the form"),
-        (factory.seed_text(file_name="../../etc/passwd"), "must be a plain file name"),
-        (factory.seed_text(related_article6={"url": "/learn/a/questions/b"}), "at most 5 related articles"),
-        (factory.seed_text(related_article1="nope"), "'related_article1' must be a mapping"),
-        (
-            factory.seed_text(related_article1={"url": "/learn/biology/questions/how-do-cells-divide"}),
-            "points to the article itself",
-        ),
         ("---\na: &x [1, 2]\nb: *x\n---\n", "aliases are not allowed"),
         ("---\na: " + "[" * 50 + "]" * 50 + "\n---\n", "nested more than"),
     ],
@@ -125,3 +115,57 @@ def test_not_utf8_and_nul_bytes_are_refused():
         parse_seed(factory.seed_text().encode("utf-8") + b"\xff\xfe")
     with pytest.raises(SeedError, match="NUL byte"):
         parse_seed(factory.seed_text().encode("utf-8").replace(b"Cells", b"Ce\x00lls"))
+
+
+@pytest.mark.parametrize(
+    "text, warning",
+    [
+        (factory.seed_text(seo="a string"), "'seo' must be a mapping"),
+        (factory.seed_text(seo={"title": "t" * 301}), "'seo.title' is longer than 300 characters"),
+        (factory.seed_text(seo={"page_keywords": ["a", "b"]}), "'seo.page_keywords' must be text, not a list"),
+        (factory.seed_text(score="high"), "'score' must be a number"),
+        (factory.seed_text(no_index="maybe"), "'no_index' must be true or false"),
+        (factory.seed_text(author={"name": "x"}), "'author' must be text, not a mapping"),
+        (factory.seed_text(file_name="../../etc/passwd"), "'file_name' '../../etc/passwd' must be a plain file name"),
+        (factory.seed_text(related_article6={"url": "/learn/a/questions/b"}), "found 'related_article6'"),
+        (factory.seed_text(related_article1="nope"), "'related_article1' must be a mapping"),
+        (factory.seed_text(related_article1={"title": "no url"}), "'related_article1' has no url"),
+        (factory.seed_text(related_article1={"url": "javascript:alert(1)"}), "'related_article1.url' 'javascript:alert(1)'"),
+        (factory.seed_text(related_article1={"url": "/learn/a/questions/b", "id": "x"}), "'related_article1.id' must be"),
+        (
+            factory.seed_text(related_article1={"url": "/learn/biology/questions/how-do-cells-divide"}),
+            "'related_article1' points to the article itself",
+        ),
+        (factory.seed_text(notes=float("nan")), "'notes' holds nan, which cannot be stored"),
+    ],
+)
+def test_a_defect_in_an_optional_part_costs_that_part_and_a_warning(text, warning):
+    seed = parse(text)
+    assert seed.url == "/learn/biology/questions/how-do-cells-divide" and seed.answer
+    assert len(seed.warnings) == 1 and warning in seed.warnings[0], seed.warnings
+    assert seed.warnings[0].endswith("; ignored")
+    assert not seed.related and "notes" not in seed.extra
+    assert seed.extra.get("file_name") in (None, "how-do-cells-divide.md")
+
+
+def test_the_sound_related_links_stay_when_one_is_bad():
+    seed = parse(factory.seed_text(
+        related_article1={"url": "/learn/biology/questions/how-do-cells-divide"},
+        related_article2={"url": "/learn/biology/questions/what-is-mitosis", "title": "Mitosis"},
+        related_article02={"url": "/learn/biology/questions/what-is-meiosis"},
+    ))
+    assert [(r.position, r.url) for r in seed.related] == [(2, "/learn/biology/questions/what-is-mitosis")]
+    assert len(seed.warnings) == 2
+    assert "points to the article itself" in seed.warnings[0]
+    assert "'related_article02': a second related article at position 2; ignored" in seed.warnings[1]
+
+
+def test_a_non_answer_is_marked_no_index_with_a_warning():
+    seed = parse(factory.seed_text(answer="I cannot answer this question based on the available information."))
+    assert seed.no_index is True
+    assert seed.warnings == ["'answer' declines to answer (\"I cannot answer this question based on…\"); marked no_index"]
+
+
+def test_a_non_answer_already_marked_no_index_needs_no_warning():
+    seed = parse(factory.seed_text(answer="I cannot answer this question based on the available information.", no_index=True))
+    assert seed.no_index is True and seed.warnings == []

@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 
+from qa import nonanswers
 from qa.admin import editorial, history
 from qa.admin.forms import (
     MoveToSubjectForm,
@@ -265,6 +266,16 @@ class QuestionAdmin(VersionAdmin):
         redirect = editorial.redirect_if_moved(before, obj)
         if redirect is not None:
             self.message_user(request, f"The old address {redirect.old_path} now redirects here (301).")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if nonanswers.mark_no_index(form.instance):
+            self.message_user(
+                request,
+                "This answer declines to answer (“I cannot answer this question based on…”), so the article "
+                "is now marked “no index”: search engines are asked not to list it. Untick it once it answers.",
+                messages.WARNING,
+            )
 
     # -- history -----------------------------------------------------------------------------
 

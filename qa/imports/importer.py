@@ -163,6 +163,7 @@ class SeedImporter:
                     self.catalogue.failed.append(parsed.path)
                     self.report.fail(parsed.path, parsed.error)
                     continue
+                self.report.warnings.extend(f"{parsed.path}: {warning}" for warning in parsed.seed.warnings)
                 batch.append(parsed)
                 if len(batch) >= BATCH_SIZE:
                     self._write(batch)

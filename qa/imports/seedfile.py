@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from qa.models import MAX_RELATED, SEO, Question, RelatedArticle, Subject
+from qa.nonanswers import is_non_answer
 from qa.paths import ARTICLE_PATH
 from qa.rendering.markdown import MAX_ANSWER_CHARS
 
@@ -109,6 +110,7 @@ class Seed:
     seo_keywords: str = ""
     related: list[RelatedSeed] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # the optional parts left out, and why
 
 
 def content_hash(data: bytes) -> str:
@@ -262,8 +264,26 @@ def _answer(fm) -> str:
     return answer
 
 
+class _Warnings(list):
+    """The defects of a file's optional parts: each costs that part only, and is said here."""
+
+    def keep(self, key, default, read, *args, **kwargs):
+        """``read(*args, **kwargs)``, or ``default`` and a warning naming ``key`` when it raises SeedError."""
+        try:
+            return read(*args, **kwargs)
+        except SeedError as exc:
+            self.append(f"{exc.reason}; ignored" if str(key) in exc.reason else f"'{key}': {exc.reason}; ignored")
+            return default
+
+
 def parse_seed(data: bytes) -> Seed:
-    """Parse one seed file's bytes into a :class:`Seed`, or raise :class:`SeedError`."""
+    """Parse one seed file's bytes into a :class:`Seed`, or raise :class:`SeedError`.
+
+    A file is refused only when the article itself cannot be stored faithfully: unreadable bytes,
+    no front matter, a required field missing or unstorable. A defect in an optional part (an SEO
+    field, a related link, the score, an unknown key...) drops that part and adds a warning to
+    ``seed.warnings``, naming the key and the reason.
+    """
     if len(data) > MAX_SEED_BYTES:
         raise SeedError(too_large(len(data)))
     front_matter, _body = split_front_matter(decode_bytes(data))
@@ -273,19 +293,8 @@ def parse_seed(data: bytes) -> Seed:
     if missing:
         raise SeedError(f"missing required field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     match = _url(fm["url"])
-    file_name = _text(fm, "file_name")
-    if file_name and ("/" in file_name or "\\" in file_name or file_name.startswith(".")):
-        raise SeedError(f"'file_name' {file_name!r} must be a plain file name")
-
-    seo = fm.get("seo") or {}
-    if not isinstance(seo, dict):
-        raise SeedError(f"'seo' must be a mapping with title, page_description and page_keywords, not {_type_name(seo)}")
-    score = fm.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)):
-        raise SeedError(f"'score' must be a number, not {score!r}"[:200])
-    no_index = fm.get("no_index", False)
-    if not isinstance(no_index, bool):
-        raise SeedError(f"'no_index' must be true or false, not {no_index!r}"[:200])
+    warnings = _Warnings()
+    seo = warnings.keep("seo", {}, _seo, fm)
 
     seed = Seed(
         url=fm["url"],
@@ -296,27 +305,70 @@ def parse_seed(data: bytes) -> Seed:
         title=_text(fm, "title"),
         question=_text(fm, "question"),
         answer=_answer(fm),
-        article_title=_text(fm, "article_title"),
-        author=_text(fm, "author"),
-        date_format=_text(fm, "date_format", "MMM DD, YYYY") or "MMM DD, YYYY",
-        post_on_text=_text(fm, "post_on_text", "Posted on"),
-        score=float(score) if score is not None else None,
-        no_index=no_index,
-        seo_title=_text(seo, "title", name="seo.title", limit=MAX_SEO_TITLE),
-        seo_description=_text(seo, "page_description", name="seo.page_description"),
-        seo_keywords=_text(seo, "page_keywords", name="seo.page_keywords"),
+        article_title=warnings.keep("article_title", "", _text, fm, "article_title"),
+        author=warnings.keep("author", "", _text, fm, "author"),
+        date_format=warnings.keep("date_format", "", _text, fm, "date_format", "MMM DD, YYYY") or "MMM DD, YYYY",
+        post_on_text=warnings.keep("post_on_text", "Posted on", _text, fm, "post_on_text", "Posted on"),
+        score=warnings.keep("score", None, _score, fm),
+        no_index=warnings.keep("no_index", False, _no_index, fm),
+        seo_title=warnings.keep("seo.title", "", _text, seo, "title", name="seo.title", limit=MAX_SEO_TITLE),
+        seo_description=warnings.keep("seo.page_description", "", _text, seo, "page_description", name="seo.page_description"),
+        seo_keywords=warnings.keep("seo.page_keywords", "", _text, seo, "page_keywords", name="seo.page_keywords"),
     )
+    positions = set()
     for key, value in fm.items():
         related = RELATED_KEY.match(str(key))
         if related:
-            seed.related.append(_related(int(related.group(1)), key, value, seed.url))
+            link = warnings.keep(key, None, _related, int(related.group(1)), key, value, seed.url)
+            if link is not None and link.position in positions:
+                warnings.append(f"'{key}': a second related article at position {link.position}; ignored")
+            elif link is not None:
+                positions.add(link.position)
+                seed.related.append(link)
+        elif key == "file_name":
+            if warnings.keep(key, "", _file_name, fm):
+                seed.extra[key] = _jsonable(value, key)
         elif key not in KNOWN_KEYS:
-            seed.extra[str(key)] = _jsonable(value, key)
+            kept = warnings.keep(key, _UNSTORABLE, _jsonable, value, key)
+            if kept is not _UNSTORABLE:
+                seed.extra[str(key)] = kept
     seed.related.sort(key=lambda r: r.position)
-    positions = [r.position for r in seed.related]
-    if len(set(positions)) != len(positions):
-        raise SeedError("two related articles share one position (e.g. related_article1 and related_article01)")
+    if not seed.no_index and is_non_answer(seed.answer):
+        seed.no_index = True
+        warnings.append("'answer' declines to answer (\"I cannot answer this question based on…\"); marked no_index")
+    seed.warnings = list(warnings)
     return seed
+
+
+_UNSTORABLE = object()
+
+
+def _seo(fm) -> dict:
+    seo = fm.get("seo") or {}
+    if not isinstance(seo, dict):
+        raise SeedError(f"'seo' must be a mapping with title, page_description and page_keywords, not {_type_name(seo)}")
+    return seo
+
+
+def _score(fm) -> float | None:
+    score = fm.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)):
+        raise SeedError(f"'score' must be a number, not {score!r}"[:200])
+    return float(score) if score is not None else None
+
+
+def _no_index(fm) -> bool:
+    no_index = fm.get("no_index", False)
+    if not isinstance(no_index, bool):
+        raise SeedError(f"'no_index' must be true or false, not {no_index!r}"[:200])
+    return no_index
+
+
+def _file_name(fm) -> str:
+    file_name = _text(fm, "file_name")
+    if file_name and ("/" in file_name or "\\" in file_name or file_name.startswith(".")):
+        raise SeedError(f"'file_name' {file_name!r} must be a plain file name")
+    return file_name
 
 
 def _related(position, key, value, own_url):
