@@ -59,7 +59,7 @@ class LatestQuestionsFeed(Feed):
         return published_datetime(item)
 
     def item_updateddate(self, item):
-        return item.updated_at
+        return item.content_changed_at
 
     def item_author_name(self, item):
         return author_name(item)

@@ -105,6 +105,11 @@ class Question(models.Model):
     source_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # When what readers see last changed (dateModified, article:modified_time, sitemap lastmod, the
+    # feeds' updated): the seed's date on a first import, then the import of a changed file, an
+    # editor's save that changed something, or a revert. Never a mere write of the row.
+    # (Nullable in the database only so that SQLite could add the column in place; always set.)
+    content_changed_at = models.DateTimeField("content changed", default=timezone.now, null=True, editable=False)
 
     objects = QuestionQuerySet.as_manager()
 

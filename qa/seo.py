@@ -142,7 +142,7 @@ def question_meta(question: Question) -> PageMeta:
     keywords = seo.page_keywords.strip() if seo else ""
     crumbs = subject_crumbs(subject)
     published = question.date.isoformat()
-    modified = question.updated_at.isoformat() if question.updated_at else published
+    modified = question.content_changed_at.isoformat()
     article = {
         "@context": "https://schema.org",
         "@type": "Article",

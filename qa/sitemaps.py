@@ -1,6 +1,6 @@
 """/sitemap.xml: an index of one sitemap per subject (paginated at 50,000 URLs) plus one for the
-listing pages. Only indexable articles are listed; lastmod is updated_at, which moves only when
-an article's content changes (imports skip unchanged files)."""
+listing pages. Only indexable articles are listed; lastmod is the article's
+content_changed_at: when what readers see last changed, never a mere write of the row."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,14 +29,14 @@ class SubjectQuestionsSitemap(SiteURLSitemap):
         self.subject = subject
 
     def items(self):
-        return Question.objects.indexable().filter(subject=self.subject).order_by("pk").only("slug", "updated_at")
+        return Question.objects.indexable().filter(subject=self.subject).order_by("pk").only("slug", "content_changed_at")
 
     def location(self, item):
         # Built from the known subject: item.get_absolute_url() would fetch each item's subject.
         return article_path(self.subject.slug, item.slug)
 
     def lastmod(self, item):
-        return item.updated_at
+        return item.content_changed_at
 
 
 class ListingPagesSitemap(SiteURLSitemap):
@@ -63,7 +63,7 @@ def indexable_sections():
         Question.objects.indexable()
         .order_by("subject__position", "subject__slug")
         .values("subject__slug", "subject__position")
-        .annotate(count=Count("pk"), latest=Max("updated_at"))
+        .annotate(count=Count("pk"), latest=Max("content_changed_at"))
     )
 
 

@@ -83,7 +83,7 @@ def test_subject_sitemap_lists_only_indexable_articles_with_lastmod(client, cont
 def test_lastmod_moves_only_for_the_article_that_changed(client, content):
     before = client.get("/sitemaps/biology.xml").content
     genes = Question.objects.get(slug="genes")
-    Question.objects.filter(pk=genes.pk).update(updated_at=genes.updated_at + datetime.timedelta(days=3))
+    Question.objects.filter(pk=genes.pk).update(content_changed_at=genes.content_changed_at + datetime.timedelta(days=3))
     page_cache.invalidate_pages()  # queryset.update() sends no signal
 
     after = client.get("/sitemaps/biology.xml")

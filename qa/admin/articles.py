@@ -269,6 +269,10 @@ class QuestionAdmin(VersionAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if form.has_changed() or any(formset.has_changed() for formset in formsets):
+            # What readers see changed (dateModified, sitemaps, feeds); a save that changed nothing does not count.
+            form.instance.content_changed_at = timezone.now()
+            Question.objects.filter(pk=form.instance.pk).update(content_changed_at=form.instance.content_changed_at)
         if nonanswers.mark_no_index(form.instance):
             self.message_user(
                 request,

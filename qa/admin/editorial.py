@@ -133,7 +133,7 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
     for start in range(0, len(movers), UPDATE_BATCH):
         chunk = movers[start : start + UPDATE_BATCH]
         _log(user, Question.objects.filter(pk__in=chunk), f"moved to {subject.title}")
-        report.moved += Question.objects.filter(pk__in=chunk).update(subject=subject, updated_at=now)
+        report.moved += Question.objects.filter(pk__in=chunk).update(subject=subject, updated_at=now, content_changed_at=now)
     add_redirects(moves)
     report.redirects = len(moves)
     if report.moved:

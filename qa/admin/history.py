@@ -95,8 +95,11 @@ def revert_article(revision, question_id, delete=False, may_publish=True):
     # The question first: the other rows point at it.
     for version in sorted(versions, key=lambda v: v._model is not Question):
         version.revert()
-    if not may_publish:
-        Question.objects.filter(pk=question_id).update(**publishing)
+    # The version's own content_changed_at is when that content was first written; readers see a
+    # change now.
+    Question.objects.filter(pk=question_id).update(
+        content_changed_at=timezone.now(), **({} if may_publish else publishing)
+    )
 
 
 def publishing_kept(version, may_publish) -> str:

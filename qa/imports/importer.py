@@ -11,6 +11,7 @@ into an empty PostgreSQL index (a first load) the whole index is built once, aft
 batch (qa.search.index.deferred and needs_rebuild).
 """
 import ctypes
+import datetime
 import gc
 import multiprocessing
 import os
@@ -47,6 +48,7 @@ SMALL_WORK = 200  # below this many files to parse, worker processes cost more t
 QUESTION_FIELDS = [
     "title", "article_title", "question", "date", "author", "source_id", "score", "no_index",
     "date_format", "post_on_text", "extra", "source_hash", "source_missing", "updated_at",
+    "content_changed_at",
 ]
 
 
@@ -127,6 +129,11 @@ def _read(path: Path) -> tuple[bytes | None, str]:
         return path.read_bytes(), ""
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
+
+
+def seed_time(date) -> datetime.datetime:
+    """When a first-imported article's content last changed: its seed's date (midnight UTC)."""
+    return datetime.datetime.combine(date, datetime.time.min, datetime.UTC)
 
 
 class SeedImporter:
@@ -303,7 +310,7 @@ class SeedImporter:
         columns = ["subject_id", "slug", "status", "publish_at", "created_at", *QUESTION_FIELDS]
         rows = []
         for parsed in new:
-            values = self._question_values(parsed, now)
+            values = self._question_values(parsed, now, changed_at=seed_time(parsed.seed.date))
             subject = self.catalogue.subjects[parsed.seed.subject_slug]
             rows.append((subject, parsed.seed.slug, Question.Status.PUBLISHED, None, now, *map(values.get, QUESTION_FIELDS)))
         inserted = insert_rows(Question, columns, rows, returning=("id", "subject_id", "slug"))
@@ -316,7 +323,7 @@ class SeedImporter:
         returning = [pk for pk in pks if pk in self.catalogue.missing]
         rows = []
         for pk, parsed in zip(pks, old, strict=True):
-            values = self._question_values(parsed, now)
+            values = self._question_values(parsed, now, changed_at=now)
             rows.append((*map(values.get, QUESTION_FIELDS), pk))
         update_rows(Question, QUESTION_FIELDS, rows)
         if returning:
@@ -327,7 +334,7 @@ class SeedImporter:
         return list(zip(pks, old, strict=True))
 
     @staticmethod
-    def _question_values(parsed: Parsed, now) -> dict:
+    def _question_values(parsed: Parsed, now, changed_at) -> dict:
         s = parsed.seed
         return {
             "title": s.title,
@@ -344,6 +351,7 @@ class SeedImporter:
             "source_hash": parsed.digest,
             "source_missing": False,
             "updated_at": now,
+            "content_changed_at": changed_at,
         }
 
     @staticmethod
