@@ -169,3 +169,12 @@ def test_a_non_answer_is_marked_no_index_with_a_warning():
 def test_a_non_answer_already_marked_no_index_needs_no_warning():
     seed = parse(factory.seed_text(answer="I cannot answer this question based on the available information.", no_index=True))
     assert seed.no_index is True and seed.warnings == []
+
+
+def test_a_file_full_of_bad_links_gives_twenty_warnings_and_a_count():
+    links = {f"related_article{n}": {"url": "javascript:alert(1)"} for n in range(1, 6)}
+    links.update({f"related_article{n}": {"url": "/learn/a/questions/b"} for n in range(6, 101)})
+    seed = parse(factory.seed_text(**links))
+    assert len(seed.warnings) == 21
+    assert seed.warnings[-1] == "80 more warnings left out"
+    assert seed.answer and not seed.related

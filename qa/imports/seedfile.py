@@ -48,6 +48,7 @@ def encode_answer(body: str) -> str:
 # the worst answer that fits renders in well under 2 s (bench/bench_render_worst.py).
 MAX_SEED_BYTES = 128 * 1024
 MAX_NESTING = 8
+MAX_WARNINGS = 20  # a file's warnings shown one by one; the rest are counted
 RELATED_KEY = re.compile(r"^related_article([0-9]{1,9})\Z")  # bounded: int() refuses 4,300+ digits
 
 
@@ -265,7 +266,22 @@ def _answer(fm) -> str:
 
 
 class _Warnings(list):
-    """The defects of a file's optional parts: each costs that part only, and is said here."""
+    """The defects of a file's optional parts: each costs that part only, and is said here.
+
+    At most MAX_WARNINGS are kept, then one line counting the rest: a hostile file with thousands
+    of bad keys gives a readable report, not thousands of lines.
+    """
+
+    left_out = 0
+
+    def append(self, warning):
+        if len(self) < MAX_WARNINGS:
+            super().append(warning)
+        else:
+            self.left_out += 1
+
+    def said(self) -> list[str]:
+        return [*self, f"{self.left_out} more warnings left out"] if self.left_out else list(self)
 
     def keep(self, key, default, read, *args, **kwargs):
         """``read(*args, **kwargs)``, or ``default`` and a warning naming ``key`` when it raises SeedError."""
@@ -336,7 +352,7 @@ def parse_seed(data: bytes) -> Seed:
     if not seed.no_index and is_non_answer(seed.answer):
         seed.no_index = True
         warnings.append("'answer' declines to answer (\"I cannot answer this question based on…\"); marked no_index")
-    seed.warnings = list(warnings)
+    seed.warnings = warnings.said()
     return seed
 
 
