@@ -2,12 +2,16 @@
 
 Builds a database from the seed files (the real sample in ../shared/corpus by default), starts
 gunicorn with the repository's gunicorn.conf.py, and drives wrk with a Lua script that walks a
-shuffled list of paths, counting every status code. Every second it samples the resident memory
-of gunicorn's master and workers. Passes when no request got a 5xx or a socket error and memory
-at the end is within 10% (or 20 MB) of memory after the first quarter of the run.
+shuffled list of paths, counting every status code and every page-cache hit and miss
+(X-Page-Cache). Every second it samples the resident memory of gunicorn's master and workers.
+With ``--edit-every 2`` an editor in another process saves an article of the mix every two
+seconds meanwhile (its question and answer, through the ORM as the admin does, then the stored
+parts), so the hit ratio shows what edits cost the cache. Passes when no request got a 5xx or a
+socket error, memory at the end is within 10% (or 20 MB) of memory after the first quarter of the
+run, and, with an editor, the hit ratio is at least 95%.
 
     .venv/bin/python bench/load_mixed.py [--seconds 60] [--connections 64] [--database sqlite|postgresql]
-        [--append bench/RESULTS.md]
+        [--redis-url URL] [--edit-every 2] [--append bench/RESULTS.md]
 """
 import argparse
 import os
@@ -39,6 +43,7 @@ end
 
 function init(args)
   statuses = {}
+  cache = {}
   position = math.random(#paths)
 end
 
@@ -49,6 +54,8 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  local state = headers["X-Page-Cache"]
+  if state then cache[state] = (cache[state] or 0) + 1 end
 end
 
 function done(summary, latency, requests)
@@ -60,6 +67,15 @@ function done(summary, latency, requests)
   end
   for status, count in pairs(total) do
     io.write(string.format("status %d %d\n", status, count))
+  end
+  local states = {}
+  for _, thread in ipairs(threads) do
+    for state, count in pairs(thread:get("cache")) do
+      states[state] = (states[state] or 0) + count
+    end
+  end
+  for state, count in pairs(states) do
+    io.write(string.format("cache %s %d\n", state, count))
   end
 end
 """
@@ -75,6 +91,31 @@ try:
 except NoReverseMatch:
     search = None
 print(json.dumps({"articles": articles, "subjects": subjects, "search": search}))
+"""
+
+# The editor: every QT_EDIT_EVERY seconds, one article of the mix changes its question and answer,
+# saved as the admin saves (one transaction, the ORM's signals), then its stored parts.
+EDITOR_CODE = """
+import os, random, time
+from django.db import transaction
+from qa import article_page
+from qa.models import Question
+from qa.serving import changes
+paths = [p for p in open(os.environ["QT_PATHS"]).read().split() if "/questions/" in p]
+every, until = float(os.environ["QT_EDIT_EVERY"]), time.monotonic() + float(os.environ["QT_EDIT_SECONDS"])
+rng, saves = random.Random(14), 0
+while time.monotonic() < until:
+    subject, slug = paths[rng.randrange(len(paths))].split("/")[2::2]
+    with transaction.atomic():
+        question = Question.objects.select_related("answer", "subject").get(subject__slug=subject, slug=slug)
+        question.question = question.question.rstrip("?") + " (edited)?"
+        question.save()
+        question.answer.body += "\\n\\nEdited during the load run."
+        question.answer.save()
+    article_page.render_and_store(question.pk, changes.current())
+    saves += 1
+    time.sleep(every)
+print("saves", saves)
 """
 
 
@@ -137,6 +178,8 @@ def main():
         "--postgres-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/qt_bench_serving")
     )
     parser.add_argument("--articles", type=int, default=1000, help="distinct article pages in the mix")
+    parser.add_argument("--redis-url", help="serve the page cache from this Redis (shared by the workers)")
+    parser.add_argument("--edit-every", type=float, help="an editor saves an article of the mix every N seconds")
     parser.add_argument("--append", type=Path, help="append the result to this markdown file")
     args = parser.parse_args()
 
@@ -145,6 +188,8 @@ def main():
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
         env.update(DEBUG="0", SECRET_KEY="bench-only-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1,localhost",
                    STATIC_ROOT=str(tmp / "static"), LOG_LEVEL="WARNING")
+        if args.redis_url:
+            env.update(REDIS_URL=args.redis_url, CACHE_KEY_PREFIX=f"qt-load-{os.getpid()}")
         if args.database == "sqlite":
             env["DATABASE_URL"] = f"sqlite:///{tmp / 'load.sqlite3'}"
         else:
@@ -188,8 +233,17 @@ def main():
             commands.append(f"QT_PATHS={tmp / 'paths.txt'} " + " ".join(wrk_argv))
             print(f"{len(paths)} paths; wrk for {args.seconds} s at {args.connections} connections", flush=True)
             sampler.start()
+            editor = None
+            if args.edit_every:
+                editor_env = {**env, "QT_PATHS": str(tmp / "paths.txt"), "QT_EDIT_EVERY": str(args.edit_every),
+                              "QT_EDIT_SECONDS": str(args.seconds - 1)}
+                commands.append(f"# meanwhile an editor saves an article every {args.edit_every:g} s: "
+                                "manage.py shell -c EDITOR_CODE (bench/load_mixed.py)")
+                editor = subprocess.Popen([PYTHON, "manage.py", "shell", "-c", EDITOR_CODE], cwd=ROOT, env=editor_env,
+                                          stdout=subprocess.PIPE, text=True)
             out = subprocess.run(wrk_argv, env={**os.environ, "QT_PATHS": str(tmp / "paths.txt")},
                                  capture_output=True, text=True, check=True).stdout
+            saves = int(re.search(r"saves (\d+)", editor.communicate(timeout=60)[0]).group(1)) if editor else 0
             stop.set()
             sampler.join()
         finally:
@@ -206,14 +260,19 @@ def main():
     base, end = max(quarter), samples[-1][1]
     growth = end - base
     memory_flat = growth <= max(0.10 * base, 20 * 1024)
-    passed = server_errors == 0 and errors == 0 and memory_flat
+    states = {state: int(n) for state, n in re.findall(r"^cache (\w+) (\d+)$", out, re.M)}
+    cached = states.get("hit", 0) + states.get("miss", 0)
+    hit_ratio = states.get("hit", 0) / cached if cached else 0.0
+    passed = server_errors == 0 and errors == 0 and memory_flat and (not args.edit_every or hit_ratio >= 0.95)
 
     status_text = ", ".join(f"{s}: {n:,}" for s, n in sorted(statuses.items()))
     table = (
-        "| Database | Conns | Seconds | Req/s | p99 | Statuses | 5xx | Socket errors | RSS after 1/4 | RSS at end | Verdict |\n"
-        "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|---|\n"
-        f"| {args.database} | {args.connections} | {args.seconds} | {rps:,.0f} | {p99} | {status_text} | {server_errors} | "
-        f"{errors} | {base / 1024:.0f} MB | {end / 1024:.0f} MB | {'pass' if passed else 'FAIL'} |"
+        "| Database | Cache | Conns | Seconds | Editor saves | Req/s | p99 | Statuses | 5xx | Socket errors | Cache hits | "
+        "RSS after 1/4 | RSS at end | Verdict |\n"
+        "|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|\n"
+        f"| {args.database} | {'redis' if args.redis_url else 'locmem'} | {args.connections} | {args.seconds} | {saves} | "
+        f"{rps:,.0f} | {p99} | {status_text} | {server_errors} | {errors} | "
+        f"{hit_ratio:.1%} of {cached:,} | {base / 1024:.0f} MB | {end / 1024:.0f} MB | {'pass' if passed else 'FAIL'} |"
     )
     print(out)
     print(table)
@@ -228,7 +287,10 @@ def main():
                 "gunicorn's master and workers' resident memory sampled every second.\n\n"
                 + table + "\n\n" + "".join(f"Note: {n}.\n\n" for n in notes)
                 + "```\n" + f"{PYTHON} bench/load_mixed.py --seconds {args.seconds} --connections {args.connections} "
-                f"--database {args.database}\n" + "\n".join(commands) + "\n```\n"
+                f"--database {args.database}"
+                + (f" --redis-url {args.redis_url}" if args.redis_url else "")
+                + (f" --edit-every {args.edit_every:g}" if args.edit_every else "")
+                + "\n" + "\n".join(commands) + "\n```\n"
             )
     sys.exit(0 if passed else 1)
 

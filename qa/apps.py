@@ -9,9 +9,9 @@ class QaConfig(AppConfig):
 
     def ready(self):
         from qa.admin import articles  # noqa: F401  (registers the ModelAdmins)
-        from qa.serving import page_cache, unavailable
+        from qa.serving import changes, unavailable
 
-        page_cache.connect_signals()
+        changes.connect_signals()
         unavailable.connect_signals()
 
 

@@ -212,10 +212,12 @@ def _fresh_version():
 
 
 class ContentVersion(models.Model):
-    """One row: bumped whenever anything a reader page shows changes (see qa.serving.page_cache).
+    """One row: the sequence of content changes (see qa.serving.changes).
 
-    It lives in the database, not the cache, so every worker process and every app server sees the
-    same value, and it changes in the same transaction as the content it stands for.
+    ``version`` is the number of the last change; taking the next one locks the row, so changes
+    commit in the order of their numbers. It lives in the database, not the cache, so every worker
+    process and every app server sees the same value, and it moves in the same transaction as the
+    content it stands for.
     """
 
     version = models.PositiveBigIntegerField(default=_fresh_version)
@@ -229,6 +231,50 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class ContentChange(models.Model):
+    """The last change of one thing reader pages depend on, by name (qa.serving.changes).
+
+    A name is an article's address (``path:/learn/…``), a slug its related cards resolve
+    (``slug:…``), a subject (``subject:…``), a subject's list of articles (``listing:…``), the
+    whole catalogue (``catalogue``) or the whole site (``site``). A whole-site change supersedes,
+    and deletes, every other row, so the table holds only what changed since the last one.
+    """
+
+    name = models.CharField(max_length=400, unique=True)
+    seq = models.PositiveBigIntegerField(db_index=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "content change"
+
+    def __str__(self):
+        return f"{self.name} at {self.seq}"
+
+
+class RenderedArticle(models.Model):
+    """An article page's parts that do not change per request, rendered once (qa.article_page).
+
+    ``before`` and ``after`` surround the answer's HTML (read from Answer.html, not copied here);
+    ``head`` holds the meta tags and JSON-LD. They are current while none of ``dependencies``
+    (space-separated change names) changed after ``seq``, and ``format`` matches the templates.
+    """
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="rendered")
+    format = models.CharField(max_length=32)
+    seq = models.PositiveBigIntegerField()
+    dependencies = models.TextField()
+    title = models.TextField()
+    head = models.TextField()
+    before = models.TextField()
+    after = models.TextField()
+
+    class Meta:
+        verbose_name = "rendered article"
+
+    def __str__(self):
+        return f"Rendered parts of {self.question_id}"
 
 
 class SearchDocument(models.Model):

@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from qa import seo, sitemaps
+from qa import article_page, seo, sitemaps
 from qa.models import Question, Subject
 from qa.paths import article_path
-from qa.related import related_cards
 from qa.search.results import search_questions
+from qa.serving import page_cache
 from qa.serving.moved import moved_to, permanent_redirect
 
 QUESTIONS_PER_PAGE = 20
@@ -73,18 +73,19 @@ def subject_detail(request, subject):
 
 @require_safe
 def question_detail(request, subject, slug):
-    preview = can_preview(request)
-    questions = Question.objects.all() if preview else Question.objects.published()
-    question = get_object_or_404(questions.select_related("subject", "answer", "seo").at_path(subject, slug))
-    context = {
-        "question": question,
-        "subject": question.subject,
-        "related": related_cards(question),
-        "meta": seo.question_meta(question),
-        "is_preview": preview and not question.is_published(),
-    }
-    response = render(request, "qa/question_detail.html", context)
-    if preview:
+    """An article: its stored parts (qa.article_page) in the site's frame; staff preview drafts."""
+    context = {}
+    if can_preview(request):
+        question = get_object_or_404(Question.objects.select_related("subject", "answer", "seo").at_path(subject, slug))
+        page = article_page.render_page(question)
+        context = {"question": question, "is_preview": not question.is_published()}
+    else:
+        page = article_page.published_page(subject, slug, page_cache.request_knowledge(request))
+        if page is None:
+            raise Http404("No such article.")
+    page_cache.depends_on(request, page.dependencies)
+    response = render(request, "qa/question_detail.html", {"page": page, **context})
+    if context:
         # A staff view (possibly of an unpublished draft) must never land in a shared cache.
         patch_cache_control(response, private=True, no_cache=True, no_store=True)
     return response

@@ -23,13 +23,13 @@ def corpus_dir():
 
 @pytest.fixture(autouse=True)
 def fresh_page_cache():
-    """Every test starts with an empty cache and no remembered content version (qa.serving.page_cache)."""
+    """Every test starts with an empty cache and no remembered changes (qa.serving.changes)."""
     from django.core.cache import cache
 
-    from qa.serving import page_cache
+    from qa.serving import changes
 
     cache.clear()
-    page_cache.forget_version()
+    changes.forget()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from reversion.models import Version
 
 from qa.admin.history import IMPORTED_COMMENT
 from qa.models import Question, RelatedArticle
+from qa.serving import changes
 from tests.factories import factory
 
 LIST_URL = reverse("admin:qa_question_changelist")
@@ -186,10 +187,11 @@ class QuestionChangeTests(AdminTestCase):
         self.assertContains(response, reverse("admin:qa_question_history", args=[self.question.pk]))
 
     def test_saving_rerenders_the_answer_and_readers_see_it_at_once(self):
-        with mock.patch("qa.serving.page_cache.invalidate_pages") as invalidate:
+        with mock.patch("qa.serving.changes.record", wraps=changes.record) as record:
             response = self.post_change(self.question, **{"answer-0-body": "By *meiosis* too."})
         self.assertEqual(response.status_code, 302)
-        self.assertTrue(invalidate.called)
+        recorded = set().union(*(set(call.args[0]) for call in record.call_args_list))
+        self.assertIn(f"path:{self.question.get_absolute_url()}", recorded)  # its cached page is stale
         self.question.answer.refresh_from_db()
         self.assertIn("<em>meiosis</em>", self.question.answer.html)
         page = self.client.get(self.question.get_absolute_url())

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.models import Question
+from qa.serving import changes
 from tests.factories import factory
 
 LIST_URL = reverse("admin:qa_question_changelist")
@@ -32,10 +33,14 @@ class ActionTestCase(TestCase):
 
     def act(self, action, questions, **extra):
         data = {"action": action, ACTION_CHECKBOX_NAME: [q.pk for q in questions], "index": 0, **extra}
-        with mock.patch("qa.serving.page_cache.invalidate_pages") as self.invalidate, self.captureOnCommitCallbacks(execute=True):
+        with mock.patch("qa.serving.changes.record", wraps=changes.record) as self.record, self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(LIST_URL, data, follow=True)
         self.assertEqual(response.status_code, 200)
         return response
+
+    def recorded(self) -> set[str]:
+        """The names of the changes the action recorded (qa.serving.changes)."""
+        return set().union(*(set(call.args[0]) for call in self.record.call_args_list))
 
     def messages(self, response):
         return [str(m) for m in response.context["messages"]]
@@ -53,7 +58,8 @@ class PublishingActionTests(ActionTestCase):
         self.scheduled.refresh_from_db()
         self.assertIsNone(self.scheduled.publish_at)
         self.assertEqual(self.client.get(self.draft.get_absolute_url()).status_code, 200)
-        self.invalidate.assert_called_once_with()
+        self.assertIn(f"path:{self.draft.get_absolute_url()}", self.recorded())
+        self.assertNotIn(f"path:{self.live.get_absolute_url()}", self.recorded())  # it was live already
 
     def test_unpublish_takes_live_and_scheduled_articles_down_and_leaves_drafts(self):
         response = self.act("unpublish", [self.live, self.draft, self.scheduled])
@@ -74,7 +80,7 @@ class PublishingActionTests(ActionTestCase):
     def test_nothing_to_change_reports_zero_and_does_not_invalidate(self):
         response = self.act("publish", [self.live])
         self.assertEqual(self.messages(response), ["0 articles published. 1 article already was."])
-        self.invalidate.assert_not_called()
+        self.record.assert_not_called()
 
     def test_counts_are_right_when_the_action_empties_a_filtered_list(self):
         data = {"action": "publish", ACTION_CHECKBOX_NAME: [self.draft.pk], "index": 0, "select_across": 1}
@@ -148,7 +154,11 @@ class MoveToSubjectTests(ActionTestCase):
         self.assertEqual(Redirect.objects.get(old_path="/old/live").new_path, "/learn/chemistry/questions/live-one")
         # The draft moved without a redirect: readers never had its address.
         self.assertFalse(Redirect.objects.filter(old_path="/learn/biology/questions/draft-one").exists())
-        self.invalidate.assert_called_once_with()
+        # The pages where they stood and where they went are stale.
+        self.assertLessEqual(
+            {"path:/learn/biology/questions/live-one", "path:/learn/chemistry/questions/live-one", "listing:biology"},
+            self.recorded(),
+        )
 
     def test_an_invalid_choice_shows_the_form_again(self):
         response = self.act("move_to_subject", [self.live], apply="1", subject="")

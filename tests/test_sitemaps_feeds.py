@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from qa.models import Question
-from qa.serving import page_cache
+from qa.serving import changes, page_cache
 from qa.sitemaps import SubjectQuestionsSitemap
 from tests.factories import factory
 
@@ -119,7 +119,7 @@ def test_big_subject_sitemap_is_split_into_pages(client, content, monkeypatch):
 
 
 def test_sitemaps_are_served_from_the_page_cache_until_content_changes(client, content, django_assert_num_queries):
-    page_cache.current_stamp()  # the content version is read once a second, not per request
+    changes.current()  # the content version is read once a second, not per request
     client.get("/sitemap.xml")
     first = client.get("/sitemaps/biology.xml")
 
@@ -128,7 +128,7 @@ def test_sitemaps_are_served_from_the_page_cache_until_content_changes(client, c
         assert client.get("/sitemaps/biology.xml")["X-Page-Cache"] == "hit"
 
     factory.make_question(content, "new-article")
-    page_cache.forget_version()
+    changes.forget()
     after = client.get("/sitemaps/biology.xml")
 
     assert b"/learn/biology/questions/new-article" not in first.content

@@ -10,6 +10,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.db.models import Count, TextField
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 
-from qa import nonanswers
+from qa import article_page, nonanswers
 from qa.admin import editorial, history
 from qa.admin.forms import (
     MoveToSubjectForm,
@@ -36,6 +37,7 @@ from qa.admin.widgets import AnswerEditorWidget
 from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
 from qa.rendering.markdown import MAX_ANSWER_CHARS
 from qa.search import results
+from qa.serving import changes
 
 # Set on the request by revision_view: a revert writes the old version to the database before
 # the form is saved, so save_model can no longer read where the article was.
@@ -273,6 +275,9 @@ class QuestionAdmin(VersionAdmin):
             # What readers see changed (dateModified, sitemaps, feeds); a save that changed nothing does not count.
             form.instance.content_changed_at = timezone.now()
             Question.objects.filter(pk=form.instance.pk).update(content_changed_at=form.instance.content_changed_at)
+        # Readers' next request finds the page's parts already rendered (qa.article_page).
+        pk = form.instance.pk
+        transaction.on_commit(lambda: article_page.render_and_store(pk, changes.current()))
         if nonanswers.mark_no_index(form.instance):
             self.message_user(
                 request,

@@ -1,8 +1,8 @@
 """What editors' changes do beyond their own rows: redirects for moved live URLs, and bulk work.
 
 Bulk operations use queryset ``update()`` so they stay fast on a 36,000-article site. That sends
-no signals, so each one invalidates the cached pages itself (in its transaction, as the signal
-handlers in qa/serving/page_cache.py do), writes one admin log entry per changed article (the article's
+no signals, so each one records the changed articles itself (in its transaction, as the signal
+handlers in qa/serving/changes.py do), writes one admin log entry per changed article (the article's
 history shows who did what), and returns how many changed.
 """
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from django.utils import timezone
 from qa.models import Question, Subject, published_q
 from qa.paths import article_path, subject_path
 from qa.redirects import add_redirect, add_redirects
-from qa.serving import page_cache
+from qa.serving import changes
 
 BULK_LOG_PREFIX = "Bulk action: "
 # SQLite allows 32,766 parameters per statement; "select all" can pick all 36,000 articles.
@@ -73,9 +73,10 @@ def _bulk_update(queryset, changing: Q, values: dict, user, message) -> int:
     # Re-select by primary key: the admin's queryset may carry ordering or search joins.
     targets = Question.objects.filter(pk__in=queryset.values("pk")).filter(changing)
     _log(user, targets.order_by(), message)
+    pks = list(targets.order_by().values_list("pk", flat=True))
     count = targets.update(**values, updated_at=now)
     if count:
-        page_cache.invalidate_pages()
+        changes.articles_changed(pks)
     return count
 
 
@@ -130,6 +131,7 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
         movers.append(question.pk)
         if question.is_published(now):
             moves[question.get_absolute_url()] = article_path(subject.slug, question.slug)
+    moved_from = changes.article_names(movers)  # the pages where they stood
     for start in range(0, len(movers), UPDATE_BATCH):
         chunk = movers[start : start + UPDATE_BATCH]
         _log(user, Question.objects.filter(pk__in=chunk), f"moved to {subject.title}")
@@ -137,5 +139,5 @@ def move_to_subject(queryset, subject: Subject, user=None) -> MoveReport:
     add_redirects(moves)
     report.redirects = len(moves)
     if report.moved:
-        page_cache.invalidate_pages()
+        changes.record(moved_from | changes.article_names(movers))
     return report

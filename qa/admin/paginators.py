@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from qa.serving import page_cache
+from qa.serving import changes, page_cache
 
 COUNT_TIMEOUT = 300
 
@@ -26,7 +26,7 @@ class CachedCountPaginator(Paginator):
             return super().count
         sql, params = query.sql_with_params()
         digest = hashlib.md5(f"{self.object_list.db}|{sql}|{params!r}".encode(), usedforsecurity=False).hexdigest()
-        key = f"qa:admin-count:{page_cache.current_stamp().version}:{digest}"
+        key = f"qa:admin-count:{changes.current().seq}:{digest}"
         try:
             count = cache.get(key)
         except page_cache.CACHE_ERRORS:  # a cache that is down makes the list slower, never broken

@@ -37,7 +37,7 @@ from qa.paths import article_path
 from qa.redirects import add_redirects
 from qa.rendering.markdown import render_markdown
 from qa.search import index
-from qa.serving import page_cache
+from qa.serving import changes
 
 SEED_SUFFIXES = {".md", ".txt"}
 BATCH_SIZE = 500
@@ -158,6 +158,7 @@ class SeedImporter:
         """Import the given seed files (see :func:`collect_seed_files`)."""
         started = time.monotonic()
         self.catalogue = Catalogue.read()
+        self.touched: set[int] = set()  # the articles written or unpublished
 
         # Into an empty (or cut-short) search index, the batches leave the index alone and
         # it is built once at the end, even when the import is interrupted.
@@ -182,8 +183,9 @@ class SeedImporter:
                 index.rebuild(connection)
         if self.sync:
             self._sync()
-        if not self.dry_run and (self.report.created or self.report.updated or self.report.unpublished):
-            page_cache.invalidate_pages()
+        if not self.dry_run and self.touched:
+            # The pages of what was written, or the whole site past changes.MAX_NAMED_ARTICLES.
+            changes.articles_changed(self.touched)
         self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -283,6 +285,7 @@ class SeedImporter:
             pairs = self._insert_questions(new, now) + self._update_questions(old, now)
             pks = [pk for pk, _ in pairs]
             touched.update(pks)
+            self.touched.update(pks)
             # The HTML was rendered by the same pipeline in a worker, so Answer.save() is not needed.
             insert_rows(Answer, ["question_id", "body", "html"], [(pk, p.seed.answer, p.html) for pk, p in pairs])
             insert_rows(
@@ -381,6 +384,7 @@ class SeedImporter:
             self.report.unpublished += stale.count()
             return
         with transaction.atomic():
+            self.touched.update(stale.values_list("pk", flat=True))
             self.report.unpublished += stale.update(
                 status=Question.Status.UNPUBLISHED, source_missing=True, updated_at=timezone.now()
             )

@@ -7,7 +7,7 @@ from django.db import transaction
 from qa.imports.bulk import update_rows
 from qa.models import Answer
 from qa.rendering.markdown import render_markdown
-from qa.serving.page_cache import invalidate_pages
+from qa.serving import changes
 
 BATCH_SIZE = 500
 
@@ -38,7 +38,7 @@ def rerender_answers(batch_size: int = BATCH_SIZE, dry_run: bool = False) -> Rer
     """
     report = RerenderReport()
     started, cpu_started = time.perf_counter(), time.process_time()
-    last_pk = None
+    last_pk, changed_pks = None, []
     while True:
         rows = Answer.objects.order_by("pk")
         if last_pk is not None:
@@ -58,8 +58,9 @@ def rerender_answers(batch_size: int = BATCH_SIZE, dry_run: bool = False) -> Rer
                 update_rows(Answer, ["html"], changed)
         report.rendered += len(batch)
         report.changed += len(changed)
+        changed_pks += [pk for _, pk in changed]
     report.seconds = time.perf_counter() - started
     report.cpu_seconds = time.process_time() - cpu_started
     if report.changed and not dry_run:
-        invalidate_pages()
+        changes.articles_changed(changed_pks)
     return report

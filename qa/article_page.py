@@ -1,0 +1,152 @@
+"""An article page's parts that do not change per request, rendered once and stored.
+
+The head (meta tags, JSON-LD) and the main content around the answer (breadcrumb, heading,
+related cards, links) depend on the article and on a few other rows: its subject and the
+articles its related cards name. They are rendered once and kept in RenderedArticle with the
+names of what they show (qa.serving.changes), so an uncached article page costs one query (the
+article's row with its answer's HTML and its stored parts) and the site's frame around them.
+
+The parts are rendered anew after an editor's save, and on the first request after anything
+they show changed, or after a deploy changed the code or templates that make them (FORMAT).
+Staff previews render them without storing.
+"""
+import functools
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import prefetch_related_objects
+from django.template import engines
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from qa import seo
+from qa.models import Question, RenderedArticle
+from qa.paths import split_article_path
+from qa.related import related_cards
+from qa.serving.changes import Knowledge, path_name, slug_name, subject_name
+
+log = logging.getLogger(__name__)
+
+ANSWER_SLOT = "<!--qa:answer-->"  # escaped text can never hold it: "<" becomes "&lt;"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of the code and templates that render the parts: a deploy that changes them
+    makes every stored part stale."""
+    roots = [Path(__file__).resolve().parent]
+    for engine in engines.all():
+        roots += [Path(d) for d in getattr(engine, "dirs", [])]
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".html") and "migrations" not in path.parts:
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def parts_format() -> str:
+    """What the stored parts were made by: the code, the templates and the site's name and URL."""
+    site = hashlib.sha256(f"{settings.SITE_NAME}|{settings.SITE_URL}".encode()).hexdigest()[:8]
+    return f"{_code_digest()}-{site}"
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    question_id: int
+    title: str
+    head: str
+    before: str
+    answer: str
+    after: str
+    dependencies: frozenset[str]
+
+
+def _dependencies(question: Question, cards) -> frozenset[str]:
+    """The names of what the parts show: the article's address and subject, and for its related
+    cards the slugs declared (one may start to resolve) and the articles and subjects shown."""
+    names = {path_name(question.path), subject_name(question.subject.slug)}
+    for link in question.related_links.all():
+        parts = split_article_path(link.target_url)
+        if parts:
+            names.add(slug_name(parts[1]))
+    for card in cards:
+        subject, slug = split_article_path(card.url)
+        names |= {slug_name(slug), subject_name(subject)}
+    return frozenset(names)
+
+
+def render_page(question: Question) -> ArticlePage:
+    """Render the parts of ``question`` (with its subject, answer and SEO loaded)."""
+    prefetch_related_objects([question], "related_links")
+    cards = related_cards(question)
+    meta = seo.question_meta(question)
+    head = render_to_string("includes/page_meta.html", {"meta": meta, "SITE_NAME": settings.SITE_NAME})
+    main = render_to_string(
+        "qa/article_main.html",
+        {"question": question, "subject": question.subject, "related": cards, "meta": meta,
+         "answer_slot": mark_safe(ANSWER_SLOT)},
+    )
+    before, _, after = main.partition(ANSWER_SLOT)
+    return ArticlePage(
+        question_id=question.pk,
+        title=meta.title or settings.SITE_NAME,
+        head=head,
+        before=before,
+        answer=question.answer.html,
+        after=after,
+        dependencies=_dependencies(question, cards),
+    )
+
+
+def _store(page: ArticlePage, seq: int) -> None:
+    row = RenderedArticle(
+        question_id=page.question_id, format=parts_format(), seq=seq, dependencies=" ".join(sorted(page.dependencies)),
+        title=page.title, head=page.head, before=page.before, after=page.after,
+    )
+    try:
+        RenderedArticle.objects.bulk_create(
+            [row], update_conflicts=True, unique_fields=["question"],
+            update_fields=["format", "seq", "dependencies", "title", "head", "before", "after"],
+        )
+    except DatabaseError as exc:  # a busy database costs the next request a render, nothing more
+        log.warning("could not store the rendered parts of article %s: %s", page.question_id, exc)
+
+
+def _load(pk: int) -> Question:
+    return Question.objects.select_related("subject", "answer", "seo").get(pk=pk)
+
+
+def published_page(subject: str, slug: str, known: Knowledge) -> ArticlePage | None:
+    """The page of the article published at ``subject``/``slug``, or None.
+
+    One query when its stored parts are current; otherwise they are rendered and stored anew,
+    marked with the last change ``known`` had seen."""
+    row = (
+        Question.objects.published()
+        .at_path(subject, slug)
+        .values_list(
+            "pk", "answer__html", "rendered__format", "rendered__seq", "rendered__dependencies",
+            "rendered__title", "rendered__head", "rendered__before", "rendered__after",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    pk, answer, stored_format, seq, dependencies, title, head, before, after = row
+    if stored_format == parts_format() and not known.changed_since(seq, dependencies.split()):
+        return ArticlePage(pk, title, head, before, answer or "", after, frozenset(dependencies.split()))
+    page = render_page(_load(pk))
+    _store(page, known.seq)
+    return page
+
+
+def render_and_store(question_id: int, known: Knowledge) -> None:
+    """Render and store the parts of a published article now (after an editor's save)."""
+    question = _load(question_id)
+    if question.is_published():
+        _store(render_page(question), known.seq)
