@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import prefetch_related_objects
 from django.template import engines
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from qa import seo
-from qa.models import Question, RenderedArticle
+from qa.context_processors import site
+from qa.models import Answer, Question, RenderedArticle, Subject
 from qa.paths import split_article_path
 from qa.related import related_cards
 from qa.serving.changes import Knowledge, path_name, slug_name, subject_name
@@ -121,20 +124,37 @@ def _load(pk: int) -> Question:
     return Question.objects.select_related("subject", "answer", "seo").get(pk=pk)
 
 
+# The one query of an uncached article page, written out: the ORM builds the same query in about
+# a millisecond per request, more than the rest of the page costs (bench/bench_floor.py).
+# Question.objects.published().at_path(subject, slug), with the answer's HTML and the stored parts.
+PAGE_SQL = """
+SELECT q.id, a.html, r.format, r.seq, r.dependencies, r.title, r.head, r.{before}, r.{after}
+FROM {question} q
+JOIN {subject} s ON s.id = q.subject_id
+LEFT JOIN {answer} a ON a.question_id = q.id
+LEFT JOIN {rendered} r ON r.question_id = q.id
+WHERE s.slug = %s AND q.slug = %s AND q.status = %s AND (q.publish_at IS NULL OR q.publish_at <= %s)
+"""
+
+
+@functools.cache
+def _page_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return PAGE_SQL.format(
+        before=quote("before"), after=quote("after"), question=Question._meta.db_table, subject=Subject._meta.db_table,
+        answer=Answer._meta.db_table, rendered=RenderedArticle._meta.db_table,
+    )
+
+
 def published_page(subject: str, slug: str, known: Knowledge) -> ArticlePage | None:
     """The page of the article published at ``subject``/``slug``, or None.
 
     One query when its stored parts are current; otherwise they are rendered and stored anew,
     marked with the last change ``known`` had seen."""
-    row = (
-        Question.objects.published()
-        .at_path(subject, slug)
-        .values_list(
-            "pk", "answer__html", "rendered__format", "rendered__seq", "rendered__dependencies",
-            "rendered__title", "rendered__head", "rendered__before", "rendered__after",
-        )
-        .first()
-    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_page_sql(connection.vendor), [subject, slug, Question.Status.PUBLISHED, now])
+        row = cursor.fetchone()
     if row is None:
         return None
     pk, answer, stored_format, seq, dependencies, title, head, before, after = row
@@ -143,6 +163,27 @@ def published_page(subject: str, slug: str, known: Knowledge) -> ArticlePage | N
     page = render_page(_load(pk))
     _store(page, known.seq)
     return page
+
+
+# The site's frame around an article (base.html: header, stylesheets, footer) is the same for
+# every article: rendered once per process (and year, for the footer), with slots for the parts.
+TITLE_SLOT, HEAD_SLOT, BODY_SLOT = "<!--qa:title-->", "<!--qa:head-->", "<!--qa:body-->"
+
+
+@functools.cache
+def _frame(year: int) -> tuple[str, str, str, str]:
+    slots = ArticlePage(0, mark_safe(TITLE_SLOT), HEAD_SLOT, BODY_SLOT, "", "", frozenset())
+    html = render_to_string("qa/question_detail.html", {"page": slots, **site(None)})
+    start, rest = html.split(TITLE_SLOT)
+    middle, rest = rest.split(HEAD_SLOT)
+    before_body, end = rest.split(BODY_SLOT)
+    return start, middle, before_body, end
+
+
+def page_html(page: ArticlePage) -> str:
+    """The whole page of ``page``: its parts in the site's frame, as qa/question_detail.html renders it."""
+    start, middle, before_body, end = _frame(timezone.now().year)
+    return "".join((start, escape(page.title), middle, page.head, before_body, page.before, page.answer, page.after, end))
 
 
 def render_and_store(question_id: int, known: Knowledge) -> None:

@@ -73,22 +73,19 @@ def subject_detail(request, subject):
 
 @require_safe
 def question_detail(request, subject, slug):
-    """An article: its stored parts (qa.article_page) in the site's frame; staff preview drafts."""
-    context = {}
+    """An article: its stored parts in the site's frame (qa.article_page); staff preview drafts."""
     if can_preview(request):
         question = get_object_or_404(Question.objects.select_related("subject", "answer", "seo").at_path(subject, slug))
-        page = article_page.render_page(question)
-        context = {"question": question, "is_preview": not question.is_published()}
-    else:
-        page = article_page.published_page(subject, slug, page_cache.request_knowledge(request))
-        if page is None:
-            raise Http404("No such article.")
-    page_cache.depends_on(request, page.dependencies)
-    response = render(request, "qa/question_detail.html", {"page": page, **context})
-    if context:
+        context = {"page": article_page.render_page(question), "question": question, "is_preview": not question.is_published()}
+        response = render(request, "qa/question_detail.html", context)
         # A staff view (possibly of an unpublished draft) must never land in a shared cache.
         patch_cache_control(response, private=True, no_cache=True, no_store=True)
-    return response
+        return response
+    page = article_page.published_page(subject, slug, page_cache.request_knowledge(request))
+    if page is None:
+        raise Http404("No such article.")
+    page_cache.depends_on(request, page.dependencies)
+    return HttpResponse(article_page.page_html(page))
 
 
 @require_safe

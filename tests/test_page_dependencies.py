@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 from django.contrib.redirects.models import Redirect
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from qa import article_page
@@ -315,3 +316,11 @@ def test_a_change_reaches_two_server_processes_on_their_next_request(new_sqlite_
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 kill_group(server.pid)
+
+
+def test_the_frame_once_per_process_gives_the_page_the_template_gives(rf, site):
+    """page_html() fills the frame rendered once; it must equal rendering the template per request."""
+    question = Question.objects.select_related("subject", "answer", "seo").get(pk=site[B].pk)
+    page = article_page.render_page(question)
+    request = rf.get(B)
+    assert article_page.page_html(page) == render_to_string("qa/question_detail.html", {"page": page}, request)
