@@ -23,6 +23,7 @@ from reversion.admin import VersionAdmin
 
 from qa import nonanswers
 from qa.admin import editorial, history
+from qa.admin.edit_guard import EditGuardMixin
 from qa.admin.forms import (
     MoveToSubjectForm,
     QuestionForm,
@@ -127,7 +128,9 @@ class RelatedArticleInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(VersionAdmin):
+class QuestionAdmin(EditGuardMixin, VersionAdmin):
+    """Articles. EditGuardMixin refuses a save (or revert) of an article that changed since its form was loaded."""
+
     form = QuestionForm
     inlines = [AnswerInline, SEOInline, RelatedArticleInline]
     fieldsets = [

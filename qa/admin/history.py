@@ -5,6 +5,7 @@ see the registration in qa/models.py). An importer revision may hold many articl
 reading here is scoped to one question.
 """
 import difflib
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 import reversion
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -149,8 +151,63 @@ def _display(value, model_field=None, subjects=None):
     return str(value)
 
 
-def article_snapshot(revision, question_id, subjects: dict | None = None) -> dict[str, str]:
-    """The article as ``revision`` holds it: display label → display text.
+def revision_state(revision, question_id) -> dict | None:
+    """The article as ``revision`` holds it, in raw values (see live_state); None if it holds no question."""
+    by_model = defaultdict(list)
+    for version in article_versions(revision, question_id):
+        by_model[version._model].append(version)
+    if not by_model[Question]:
+        return None
+    data = by_model[Question][0].field_dict
+    seo = by_model[SEO][0].field_dict if by_model[SEO] else None
+    return _state(
+        {Question._meta.get_field(name).attname: data.get(Question._meta.get_field(name).attname) for name in QUESTION_FIELDS},
+        by_model[Answer][0].field_dict["body"] if by_model[Answer] else None,
+        seo and {name: seo[name] for name in SEO_FIELDS},
+        [v.field_dict for v in by_model[RelatedArticle]],
+    )
+
+
+def live_state(question_id, *, lock=False) -> dict | None:
+    """The article as the database holds it now, in raw values; None if it is gone.
+
+    Two queries: the question with its answer and SEO row, then its links. ``lock`` takes the
+    question's row lock (SELECT … FOR UPDATE) for the rest of the caller's transaction.
+    """
+    rows = Question.objects.select_related("answer", "seo")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    question = rows.filter(pk=question_id).first()
+    if question is None:
+        return None
+    answer, seo = getattr(question, "answer", None), getattr(question, "seo", None)
+    return _state(
+        {Question._meta.get_field(name).attname: getattr(question, Question._meta.get_field(name).attname)
+         for name in QUESTION_FIELDS},
+        answer.body if answer else None,
+        seo and {name: getattr(seo, name) for name in SEO_FIELDS},
+        RelatedArticle.objects.filter(question_id=question_id).values("position", "target_url", "target_title"),
+    )
+
+
+def _state(question: dict, answer: str | None, seo: dict | None, links) -> dict:
+    links = sorted(({key: link[key] for key in ("position", "target_url", "target_title")} for link in links),
+                   key=lambda link: link["position"])
+    return {"question": question, "answer": answer, "seo": seo, "links": links}
+
+
+def state_token(state: dict | None) -> str:
+    """A short fingerprint of an article's state: equal states, equal tokens.
+
+    Serialised as reversion stores versions (DjangoJSONEncoder, which keeps milliseconds), so a
+    live state and the version that recorded it give the same token.
+    """
+    text = json.dumps(state, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def state_snapshot(state: dict | None, subjects: dict | None = None) -> dict[str, str]:
+    """An article's state for people: display label → display text, in the order a diff lists them.
 
     ``subjects`` maps subject ids to titles; pass one dict across calls to load it once.
     """
@@ -159,30 +216,34 @@ def article_snapshot(revision, question_id, subjects: dict | None = None) -> dic
     if not subjects:
         rows = Subject.objects.values_list("pk", "title", "slug")
         subjects.update({pk: f"{title} ({slug})" for pk, title, slug in rows})
-    by_model = defaultdict(list)
-    for version in article_versions(revision, question_id):
-        by_model[version._model].append(version)
-
     snapshot = {}
-    for version in by_model[Question]:
-        data = version.field_dict
-        for name in QUESTION_FIELDS:
-            model_field = Question._meta.get_field(name)
-            snapshot[_label(Question, name)] = _display(
-                data.get(model_field.attname), model_field, subjects if name == "subject" else None
-            )
-    for version in by_model[Answer]:
-        snapshot["Answer"] = version.field_dict["body"]
-    for version in by_model[SEO]:
-        data = version.field_dict
+    if state is None:
+        return snapshot
+    for name in QUESTION_FIELDS:
+        model_field = Question._meta.get_field(name)
+        snapshot[_label(Question, name)] = _display(
+            state["question"].get(model_field.attname), model_field, subjects if name == "subject" else None
+        )
+    if state["answer"] is not None:
+        snapshot["Answer"] = state["answer"]
+    if state["seo"] is not None:
         for name in SEO_FIELDS:
-            snapshot[_label(SEO, name)] = data[name] or ""
-    links = sorted((v.field_dict for v in by_model[RelatedArticle]), key=lambda link: link["position"])
+            snapshot[_label(SEO, name)] = state["seo"][name] or ""
     snapshot["Related articles"] = "\n".join(
         f"{link['position']}. {link['target_url']}" + (f" — {link['target_title']}" if link["target_title"] else "")
-        for link in links
+        for link in state["links"]
     )
     return snapshot
+
+
+def article_snapshot(revision, question_id, subjects: dict | None = None) -> dict[str, str]:
+    """The article as ``revision`` holds it: display label → display text."""
+    return state_snapshot(revision_state(revision, question_id), subjects)
+
+
+def live_snapshot(question_id, subjects: dict | None = None) -> dict[str, str]:
+    """The article as the database holds it now: display label → display text."""
+    return state_snapshot(live_state(question_id), subjects)
 
 
 # -- diffs -------------------------------------------------------------------------------------
