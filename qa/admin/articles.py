@@ -33,6 +33,7 @@ from qa.admin.forms import (
     article_label,
 )
 from qa.admin.paginators import CachedCountPaginator
+from qa.admin.presence import EditingPresenceMixin
 from qa.admin.widgets import AnswerEditorWidget
 from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
 from qa.rendering.markdown import MAX_ANSWER_CHARS
@@ -128,8 +129,9 @@ class RelatedArticleInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(EditGuardMixin, VersionAdmin):
-    """Articles. EditGuardMixin refuses a save (or revert) of an article that changed since its form was loaded."""
+class QuestionAdmin(EditGuardMixin, EditingPresenceMixin, VersionAdmin):
+    """Articles. EditGuardMixin refuses a save (or revert) of an article that changed since its form
+    was loaded; EditingPresenceMixin tells an editor who else has it open."""
 
     form = QuestionForm
     inlines = [AnswerInline, SEOInline, RelatedArticleInline]

@@ -48,6 +48,7 @@ def remember_state_before_revert(request, question_id):
 class LastSave:
     by: str  # the editor's name; "" for an import
     at: datetime
+    user_id: int | None = None
 
     def __str__(self):
         return f"{self.by or 'An import'} saved this article on {date_format(timezone.localtime(self.at), 'DATETIME_FORMAT')}"
@@ -72,7 +73,11 @@ def last_save(question_id) -> LastSave | None:
     if not saves:
         return None
     at, user = max(saves, key=lambda save: save[0])
-    return LastSave(by=(user.get_full_name() or user.get_username()) if user else "", at=at)
+    return LastSave(by=editor_name(user) if user else "", at=at, user_id=user and user.pk)
+
+
+def editor_name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 @dataclass
