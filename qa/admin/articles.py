@@ -1,7 +1,8 @@
 """QuickTakes CMS: subjects and questions in the Django admin.
 
 The admin stays declarative; what edits do beyond their rows (redirects, bulk work) lives in
-qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/widgets.py and qa/admin/editor_views.py.
+qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/widgets.py and qa/admin/editor_views.py,
+the check against overwriting another editor's save in qa/admin/edit_guard.py, who else is editing in qa/admin/presence.py.
 """
 import functools
 
