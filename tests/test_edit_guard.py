@@ -3,14 +3,16 @@ with who saved, when and what changed, and nothing of either edit is lost.
 
 Each test drives the admin's real change and revert forms with two logged-in clients."""
 import re
+import threading
+from unittest import mock
 
 from django.db import connection
-from django.test import Client, TestCase
+from django.test import Client, TestCase, TransactionTestCase, skipUnlessDBFeature
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from reversion.models import Version
 
-from qa.admin import edit_guard, history
+from qa.admin import edit_guard, editorial, history
 from qa.models import Question
 from tests.factories import factory
 
@@ -105,10 +107,10 @@ class ConcurrentChangeTests(TwoEditorsTestCase):
         self.assertNotContains(response, "after you opened it")
         self.assertEqual(loaded_token(response), token)
 
-    def test_the_check_reads_the_article_in_two_queries_under_a_row_lock(self):
+    def test_the_check_locks_the_row_then_reads_the_article_in_two_queries(self):
         with CaptureQueriesContext(connection) as queries:
             history.live_state(self.question.pk, lock=True)
-        self.assertEqual(len(queries), 2)
+        self.assertEqual(len(queries), 3)
         if connection.features.has_select_for_update:
             self.assertIn("FOR UPDATE", queries[0]["sql"])
 
@@ -119,6 +121,19 @@ class ConcurrentChangeTests(TwoEditorsTestCase):
             history.state_token(history.revision_state(version.revision, self.question.pk)),
             edit_guard.current_token(self.question.pk),
         )
+
+
+    def test_when_the_opened_version_is_not_in_the_history_the_latest_save_is_shown(self):
+        url = change_url(self.question)
+        self.post(self.anas_browser, url, loaded_token(self.anas_browser.get(url)), ANAS)
+        # A bulk change records no version: Ben opens a state that is in no version.
+        editorial.set_no_index(Question.objects.filter(pk=self.question.pk), True, self.ana)
+        bens_token = loaded_token(self.bens_browser.get(url))
+        self.post(self.anas_browser, url, loaded_token(self.anas_browser.get(url)), ORIGINAL)
+        refused = self.post(self.bens_browser, url, bens_token, BENS)
+        self.assertEqual(refused.status_code, 200)
+        self.assertContains(refused, "What the latest save changed")
+        self.assertContains(refused, "<del>Then the cytoplasm splits.</del>", html=True)
 
 
 class ConcurrentRevertTests(TwoEditorsTestCase):
@@ -151,3 +166,40 @@ class ConcurrentRevertTests(TwoEditorsTestCase):
         self.assertEqual(self.stored_answer(), ORIGINAL)
         latest = Version.objects.get_for_object(self.question).select_related("revision").first()
         self.assertIn("Reverted to previous version", latest.revision.get_comment())
+
+
+@skipUnlessDBFeature("has_select_for_update")
+class SimultaneousSavesTests(TransactionTestCase):
+    """Two saves of the same loaded version in flight at once: the row lock lets one through."""
+
+    def test_of_two_saves_arriving_together_one_goes_through_and_the_other_is_refused(self):
+        biology = factory.make_subject("biology")
+        question = factory.make_question(biology, "how-do-cells-divide", body=ORIGINAL)
+        history.ensure_initial_version(question)
+        token = edit_guard.current_token(question.pk)
+        check, both_in_flight = edit_guard.EditGuard.check, threading.Barrier(2, timeout=10)
+
+        def check_once_both_arrived(guard, form):
+            both_in_flight.wait()  # both have read the article without the lock; neither has written
+            return check(guard, form)
+
+        statuses = {}
+
+        def save(username, body):
+            client = Client()
+            client.force_login(factory.make_editor(username))
+            data = factory.change_form_data(question, edit_token=token, **{"answer-0-body": body})
+            try:
+                statuses[body] = client.post(change_url(question), data).status_code
+            finally:
+                connection.close()
+
+        with mock.patch.object(edit_guard.EditGuard, "check", check_once_both_arrived):
+            threads = [threading.Thread(target=save, args=args) for args in (("ana", ANAS), ("ben", BENS))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+        self.assertEqual(sorted(statuses.values()), [200, 302])
+        saved = next(body for body, status in statuses.items() if status == 302)
+        self.assertEqual(Question.objects.get(pk=question.pk).answer.body, saved)

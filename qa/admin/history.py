@@ -171,13 +171,14 @@ def revision_state(revision, question_id) -> dict | None:
 def live_state(question_id, *, lock=False) -> dict | None:
     """The article as the database holds it now, in raw values; None if it is gone.
 
-    Two queries: the question with its answer and SEO row, then its links. ``lock`` takes the
-    question's row lock (SELECT … FOR UPDATE) for the rest of the caller's transaction.
+    Two queries: the question with its answer and SEO row, then its links. ``lock`` first takes
+    the question's row lock (SELECT … FOR UPDATE) for the rest of the caller's transaction, in a
+    query of its own: on PostgreSQL a statement that had to wait for the lock re-reads the locked
+    row but sees joined rows (the answer) as they were when it began, before the save it waited for.
     """
-    rows = Question.objects.select_related("answer", "seo")
     if lock:
-        rows = rows.select_for_update(of=("self",))
-    question = rows.filter(pk=question_id).first()
+        list(Question.objects.select_for_update().filter(pk=question_id).values_list("pk"))
+    question = Question.objects.select_related("answer", "seo").filter(pk=question_id).first()
     if question is None:
         return None
     answer, seo = getattr(question, "answer", None), getattr(question, "seo", None)
