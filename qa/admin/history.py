@@ -1,4 +1,6 @@
-"""Article history: a first version for imported articles, and readable diffs between versions.
+"""Article history: a first version for imported articles, the article's state (as a revision
+holds it or as the database does, with the fingerprint qa/admin/edit_guard.py compares), and
+readable diffs between versions.
 
 A revision holds the question and what reversion follows from it (answer, SEO, related links;
 see the registration in qa/models.py). An importer revision may hold many articles, so every
@@ -127,28 +129,10 @@ def publishing_kept(version, may_publish) -> str:
             + ". Everything else is reverted.")
 
 
-# -- snapshots ---------------------------------------------------------------------------------
-
-
-def _label(model, name):
-    label = str(model._meta.get_field(name).verbose_name)
-    return label[:1].upper() + label[1:]
-
-
-def _display(value, model_field=None, subjects=None):
-    if value is None or value == "":
-        return ""
-    if model_field is not None and model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if subjects is not None:
-        return subjects.get(value, f"subject #{value}")
-    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
-        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) if value else ""
-    return str(value)
+# -- states: the article's content in raw values, as a revision holds it or as the database does --
+#
+# {"question": {attname: value} for QUESTION_FIELDS, "answer": body or None, "seo": {name: value} or
+# None, "links": [{"position", "target_url", "target_title"}, …] by position}; None: no article.
 
 
 def revision_state(revision, question_id) -> dict | None:
@@ -161,7 +145,7 @@ def revision_state(revision, question_id) -> dict | None:
     data = by_model[Question][0].field_dict
     seo = by_model[SEO][0].field_dict if by_model[SEO] else None
     return _state(
-        {Question._meta.get_field(name).attname: data.get(Question._meta.get_field(name).attname) for name in QUESTION_FIELDS},
+        {name: data.get(name) for name in _question_attnames()},
         by_model[Answer][0].field_dict["body"] if by_model[Answer] else None,
         seo and {name: seo[name] for name in SEO_FIELDS},
         [v.field_dict for v in by_model[RelatedArticle]],
@@ -183,12 +167,15 @@ def live_state(question_id, *, lock=False) -> dict | None:
         return None
     answer, seo = getattr(question, "answer", None), getattr(question, "seo", None)
     return _state(
-        {Question._meta.get_field(name).attname: getattr(question, Question._meta.get_field(name).attname)
-         for name in QUESTION_FIELDS},
+        {name: getattr(question, name) for name in _question_attnames()},
         answer.body if answer else None,
         seo and {name: getattr(seo, name) for name in SEO_FIELDS},
         RelatedArticle.objects.filter(question_id=question_id).values("position", "target_url", "target_title"),
     )
+
+
+def _question_attnames():
+    return [Question._meta.get_field(name).attname for name in QUESTION_FIELDS]  # subject_id, not subject
 
 
 def _state(question: dict, answer: str | None, seo: dict | None, links) -> dict:
@@ -205,6 +192,30 @@ def state_token(state: dict | None) -> str:
     """
     text = json.dumps(state, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# -- snapshots: states for people --------------------------------------------------------------
+
+
+def _label(model, name):
+    label = str(model._meta.get_field(name).verbose_name)
+    return label[:1].upper() + label[1:]
+
+
+def _display(value, model_field=None, subjects=None):
+    if value is None or value == "":
+        return ""
+    if model_field is not None and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if subjects is not None:
+        return subjects.get(value, f"subject #{value}")
+    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) if value else ""
+    return str(value)
 
 
 def state_snapshot(state: dict | None, subjects: dict | None = None) -> dict[str, str]:
@@ -240,11 +251,6 @@ def state_snapshot(state: dict | None, subjects: dict | None = None) -> dict[str
 def article_snapshot(revision, question_id, subjects: dict | None = None) -> dict[str, str]:
     """The article as ``revision`` holds it: display label → display text."""
     return state_snapshot(revision_state(revision, question_id), subjects)
-
-
-def live_snapshot(question_id, subjects: dict | None = None) -> dict[str, str]:
-    """The article as the database holds it now: display label → display text."""
-    return state_snapshot(live_state(question_id), subjects)
 
 
 # -- diffs -------------------------------------------------------------------------------------

@@ -79,10 +79,11 @@ def saved_notice(question_id, user, *, stale: bool) -> Notice | None:
     form, when someone else saved it moments ago."""
     save = edit_guard.last_save(question_id)
     if stale:
-        who = "You" if save and save.user_id == user.pk else (save and save.by) or "Someone"
-        when = f" {_ago(save.at)}" if save else ""
-        where = " in another window" if who == "You" else ""
-        return Notice("saved", f"{who} saved this article{when}{where} — reload to see the changes.")
+        if save is None:
+            return Notice("saved", "This article changed since you opened it — reload to see the changes.")
+        mine = save.user_id == user.pk
+        who, where = ("You", " in another window") if mine else (save.by or "An import", "")
+        return Notice("saved", f"{who} saved this article {_ago(save.at)}{where} — reload to see the changes.")
     if save and save.user_id != user.pk and timezone.now() - save.at < SAVED_RECENTLY:
         return Notice("saved", f"{save.by or 'An import'} saved this article {_ago(save.at)}.")
     return None
