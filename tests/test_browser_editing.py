@@ -92,7 +92,7 @@ def test_the_second_editor_sees_the_first_then_is_told_of_her_save_and_cannot_ov
     ana.click("input[name=_continue]")
     ana.wait_for_selector(".messagelist .success")
 
-    notice = ben.locator("#qa-editing li.qa-editing__saved")
+    notice = ben.locator("#qa-editing li.qa-editing--saved")
     notice.wait_for(timeout=10_000)
     assert notice.inner_text() == "Ana saved this article moments ago — reload to see the changes."
     ARTIFACTS.mkdir(exist_ok=True)

@@ -43,7 +43,7 @@ class NoticeOnPageLoadTests(PresenceTestCase):
         page = self.browser(self.ben).get(change_url(self.question))
         since = timezone.localtime(EditingSession.objects.get(user=self.ana).started_at).strftime("%H:%M")
         self.assertContains(
-            page, f'<li class="warning qa-editing__editing">Ana is also editing this article (since {since}).</li>',
+            page, f'<li class="warning qa-editing qa-editing--editing">Ana is also editing this article (since {since}).</li>',
             html=True,
         )
         self.assertContains(page, f'data-ping-url="{ping_url(self.question)}"')
@@ -52,7 +52,7 @@ class NoticeOnPageLoadTests(PresenceTestCase):
     def test_an_editor_alone_sees_no_notice_and_a_recent_save_by_another_is_mentioned(self):
         page = self.browser(self.ana).get(change_url(self.question))
         self.assertContains(page, 'id="qa-editing"')
-        self.assertNotContains(page, "qa-editing__")
+        self.assertNotContains(page, "qa-editing--")
         bens = self.browser(self.ben)
         bens.get(change_url(self.question))
         self.assertTrue(EditingSession.objects.filter(user=self.ben).exists())

@@ -1,4 +1,4 @@
-/* Who else is editing this article: keeps the server-rendered notice (#qa-editing) current.
+/* Who else is editing this article: keeps the server-rendered notices (li.qa-editing in #qa-editing) current.
  *
  * Every data-ping-seconds it POSTs the form's edit token to data-ping-url (qa/admin/presence.py),
  * which records this editor and answers the notices: others with the article open, and a save
@@ -13,13 +13,15 @@
     return input ? input.value : "";
   }
 
+  // The list also holds the admin's own messages ("…was changed successfully"): only ours are replaced.
   function show(list, notices) {
-    list.replaceChildren.apply(list, notices.map(function (notice) {
+    list.querySelectorAll("li.qa-editing").forEach(function (item) { item.remove(); });
+    notices.forEach(function (notice) {
       var item = document.createElement("li");
-      item.className = "warning qa-editing__" + notice.kind;
+      item.className = "warning qa-editing qa-editing--" + notice.kind;
       item.textContent = notice.text;
-      return item;
-    }));
+      list.appendChild(item);
+    });
   }
 
   function start() {
