@@ -120,6 +120,14 @@ class EditingPresenceMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
+        return self._leave_once_saved(request, object_id, response)
+
+    def _reversion_revisionform_view(self, request, version, template_name, extra_context=None):
+        response = super()._reversion_revisionform_view(request, version, template_name, extra_context)
+        return self._leave_once_saved(request, version.object_id, response)
+
+    @staticmethod
+    def _leave_once_saved(request, object_id, response):
         if request.method == "POST" and response.status_code == 302:
             leave(request, object_id)
         return response
