@@ -1,5 +1,6 @@
 """The content model: subjects, questions with their answer and SEO fields, related links."""
 import reversion
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models
@@ -204,6 +205,28 @@ reversion.register(Answer)
 reversion.register(SEO)
 reversion.register(RelatedArticle)
 reversion.register(Question, follow=["answer", "seo", "related_links"])
+
+
+class EditingSession(models.Model):
+    """An editor with an article's change form open: the "also editing" notice (qa/admin/presence.py).
+
+    One row per article, user and browser session, refreshed by the page's ping; a row not seen for
+    a couple of minutes is stale and is deleted by the next ping.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="editing_sessions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "user", "session_key"], name="unique_editing_session"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} editing {self.question_id} since {self.started_at:%H:%M}"
 
 
 def _fresh_version():

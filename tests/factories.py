@@ -18,6 +18,7 @@ import yaml
 from django.contrib.auth.models import Group, User
 from PIL import Image
 
+from qa.admin import edit_guard
 from qa.models import SEO, Answer, Question, RelatedArticle, Subject
 
 PASSWORD = "correct horse battery staple"
@@ -124,7 +125,7 @@ class Factory:
         return out.getvalue()
 
     def change_form_data(self, question, **overrides) -> dict:
-        """The POST data of the question's change form as the admin renders it, with ``overrides``.
+        """The POST data of the question's change form as the admin renders it now, with ``overrides``.
 
         Keys use the form's own names: question fields bare, inlines by prefix ("answer-0-body",
         "seo-0-title", "related_links-0-target_url"). A value of None drops the key.
@@ -133,6 +134,8 @@ class Factory:
         seo = getattr(question, "seo", None)
         links = list(question.related_links.order_by("position"))
         data = {
+            # What the page carries (qa/admin/edit_guard.py): the form was loaded just now.
+            "edit_token": edit_guard.current_token(question.pk),
             "question": question.question,
             "subject": question.subject_id,
             "slug": question.slug,

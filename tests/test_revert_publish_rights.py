@@ -7,6 +7,7 @@ from django.test import TestCase
 from django.urls import reverse
 from reversion.models import Version
 
+from qa.admin import edit_guard
 from qa.models import Question
 from tests.factories import factory
 
@@ -96,6 +97,8 @@ class RevertWithoutPublishRightsTests(TestCase):
         with self.captureOnCommitCallbacks(execute=True):
             self.client.post(reverse("admin:qa_question_delete", args=[question.pk]), {"post": "yes"})
         self.assertFalse(Question.objects.exists())
+        # The recover page's edit token is that of an article that is not there (qa/admin/edit_guard.py).
+        form_data["edit_token"] = edit_guard.current_token(question.pk)
 
         self.client.force_login(self.editor)
         deleted = Version.objects.get_deleted(Question).get()

@@ -1,7 +1,8 @@
 """QuickTakes CMS: subjects and questions in the Django admin.
 
 The admin stays declarative; what edits do beyond their rows (redirects, bulk work) lives in
-qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/widgets.py and qa/admin/editor_views.py.
+qa/admin/editorial.py, history diffs in qa/admin/history.py, the answer editor in qa/admin/widgets.py and qa/admin/editor_views.py,
+the check against overwriting another editor's save in qa/admin/edit_guard.py, who else is editing in qa/admin/presence.py.
 """
 import functools
 
@@ -24,6 +25,7 @@ from reversion.admin import VersionAdmin
 
 from qa import article_page, nonanswers
 from qa.admin import editorial, history
+from qa.admin.edit_guard import EditGuardMixin
 from qa.admin.forms import (
     MoveToSubjectForm,
     QuestionForm,
@@ -33,6 +35,7 @@ from qa.admin.forms import (
     article_label,
 )
 from qa.admin.paginators import CachedCountPaginator
+from qa.admin.presence import EditingPresenceMixin
 from qa.admin.widgets import AnswerEditorWidget
 from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subject
 from qa.rendering.markdown import MAX_ANSWER_CHARS
@@ -129,7 +132,10 @@ class RelatedArticleInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(VersionAdmin):
+class QuestionAdmin(EditGuardMixin, EditingPresenceMixin, VersionAdmin):
+    """Articles. EditGuardMixin refuses a save (or revert) of an article that changed since its form
+    was loaded; EditingPresenceMixin tells an editor who else has it open."""
+
     form = QuestionForm
     inlines = [AnswerInline, SEOInline, RelatedArticleInline]
     fieldsets = [

@@ -1,10 +1,13 @@
-"""Article history: a first version for imported articles, and readable diffs between versions.
+"""Article history: a first version for imported articles, the article's state (as a revision
+holds it or as the database does, with the fingerprint qa/admin/edit_guard.py compares), and
+readable diffs between versions.
 
 A revision holds the question and what reversion follows from it (answer, SEO, related links;
 see the registration in qa/models.py). An importer revision may hold many articles, so every
 reading here is scoped to one question.
 """
 import difflib
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 
 import reversion
 from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
@@ -125,7 +129,72 @@ def publishing_kept(version, may_publish) -> str:
             + ". Everything else is reverted.")
 
 
-# -- snapshots ---------------------------------------------------------------------------------
+# -- states: the article's content in raw values, as a revision holds it or as the database does --
+#
+# {"question": {attname: value} for QUESTION_FIELDS, "answer": body or None, "seo": {name: value} or
+# None, "links": [{"position", "target_url", "target_title"}, …] by position}; None: no article.
+
+
+def revision_state(revision, question_id) -> dict | None:
+    """The article as ``revision`` holds it, in raw values (see live_state); None if it holds no question."""
+    by_model = defaultdict(list)
+    for version in article_versions(revision, question_id):
+        by_model[version._model].append(version)
+    if not by_model[Question]:
+        return None
+    data = by_model[Question][0].field_dict
+    seo = by_model[SEO][0].field_dict if by_model[SEO] else None
+    return _state(
+        {name: data.get(name) for name in _question_attnames()},
+        by_model[Answer][0].field_dict["body"] if by_model[Answer] else None,
+        seo and {name: seo[name] for name in SEO_FIELDS},
+        [v.field_dict for v in by_model[RelatedArticle]],
+    )
+
+
+def live_state(question_id, *, lock=False) -> dict | None:
+    """The article as the database holds it now, in raw values; None if it is gone.
+
+    Two queries: the question with its answer and SEO row, then its links. ``lock`` first takes
+    the question's row lock (SELECT … FOR UPDATE) for the rest of the caller's transaction, in a
+    query of its own: on PostgreSQL a statement that had to wait for the lock re-reads the locked
+    row but sees joined rows (the answer) as they were when it began, before the save it waited for.
+    """
+    if lock:
+        list(Question.objects.select_for_update().filter(pk=question_id).values_list("pk"))
+    question = Question.objects.select_related("answer", "seo").filter(pk=question_id).first()
+    if question is None:
+        return None
+    answer, seo = getattr(question, "answer", None), getattr(question, "seo", None)
+    return _state(
+        {name: getattr(question, name) for name in _question_attnames()},
+        answer.body if answer else None,
+        seo and {name: getattr(seo, name) for name in SEO_FIELDS},
+        RelatedArticle.objects.filter(question_id=question_id).values("position", "target_url", "target_title"),
+    )
+
+
+def _question_attnames():
+    return [Question._meta.get_field(name).attname for name in QUESTION_FIELDS]  # subject_id, not subject
+
+
+def _state(question: dict, answer: str | None, seo: dict | None, links) -> dict:
+    links = sorted(({key: link[key] for key in ("position", "target_url", "target_title")} for link in links),
+                   key=lambda link: link["position"])
+    return {"question": question, "answer": answer, "seo": seo, "links": links}
+
+
+def state_token(state: dict | None) -> str:
+    """A short fingerprint of an article's state: equal states, equal tokens.
+
+    Serialised as reversion stores versions (DjangoJSONEncoder, which keeps milliseconds), so a
+    live state and the version that recorded it give the same token.
+    """
+    text = json.dumps(state, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# -- snapshots: states for people --------------------------------------------------------------
 
 
 def _label(model, name):
@@ -149,8 +218,8 @@ def _display(value, model_field=None, subjects=None):
     return str(value)
 
 
-def article_snapshot(revision, question_id, subjects: dict | None = None) -> dict[str, str]:
-    """The article as ``revision`` holds it: display label → display text.
+def state_snapshot(state: dict | None, subjects: dict | None = None) -> dict[str, str]:
+    """An article's state for people: display label → display text, in the order a diff lists them.
 
     ``subjects`` maps subject ids to titles; pass one dict across calls to load it once.
     """
@@ -159,30 +228,29 @@ def article_snapshot(revision, question_id, subjects: dict | None = None) -> dic
     if not subjects:
         rows = Subject.objects.values_list("pk", "title", "slug")
         subjects.update({pk: f"{title} ({slug})" for pk, title, slug in rows})
-    by_model = defaultdict(list)
-    for version in article_versions(revision, question_id):
-        by_model[version._model].append(version)
-
     snapshot = {}
-    for version in by_model[Question]:
-        data = version.field_dict
-        for name in QUESTION_FIELDS:
-            model_field = Question._meta.get_field(name)
-            snapshot[_label(Question, name)] = _display(
-                data.get(model_field.attname), model_field, subjects if name == "subject" else None
-            )
-    for version in by_model[Answer]:
-        snapshot["Answer"] = version.field_dict["body"]
-    for version in by_model[SEO]:
-        data = version.field_dict
+    if state is None:
+        return snapshot
+    for name in QUESTION_FIELDS:
+        model_field = Question._meta.get_field(name)
+        snapshot[_label(Question, name)] = _display(
+            state["question"].get(model_field.attname), model_field, subjects if name == "subject" else None
+        )
+    if state["answer"] is not None:
+        snapshot["Answer"] = state["answer"]
+    if state["seo"] is not None:
         for name in SEO_FIELDS:
-            snapshot[_label(SEO, name)] = data[name] or ""
-    links = sorted((v.field_dict for v in by_model[RelatedArticle]), key=lambda link: link["position"])
+            snapshot[_label(SEO, name)] = state["seo"][name] or ""
     snapshot["Related articles"] = "\n".join(
         f"{link['position']}. {link['target_url']}" + (f" — {link['target_title']}" if link["target_title"] else "")
-        for link in links
+        for link in state["links"]
     )
     return snapshot
+
+
+def article_snapshot(revision, question_id, subjects: dict | None = None) -> dict[str, str]:
+    """The article as ``revision`` holds it: display label → display text."""
+    return state_snapshot(revision_state(revision, question_id), subjects)
 
 
 # -- diffs -------------------------------------------------------------------------------------
