@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0007_question_content_changed_at'),
+        ('qa', '0008_page_dependencies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
