@@ -170,6 +170,9 @@ PAGE_CACHE_VERSION_TTL = float(os.environ.get("PAGE_CACHE_VERSION_TTL", "1"))
 # The views whose anonymous GET responses are cached and marked public (names as for reverse()),
 # each with the query parameters it reads: the cache key keeps those and drops every other one, so
 # ?cb=1, ?utm_source=… neither split the cache nor grow it.
+# Called after every committed change with the paths of the reader pages it made stale (["*"]
+# for the whole site) and the change's names: a CDN purge by URL plugs in here (docs/scaling.md).
+PAGE_CHANGE_HOOKS = [hook for hook in os.environ.get("PAGE_CHANGE_HOOKS", "").split(",") if hook]
 PAGE_CACHE_VIEWS = {
     "qa:learn-index": (),
     "qa:subject-detail": ("page",),

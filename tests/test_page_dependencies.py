@@ -324,3 +324,42 @@ def test_the_frame_once_per_process_gives_the_page_the_template_gives(rf, site):
     page = article_page.render_page(question)
     request = rf.get(B)
     assert article_page.page_html(page) == render_to_string("qa/question_detail.html", {"page": page}, request)
+
+
+# -- a CDN purge hook -----------------------------------------------------------------------------
+
+purged: list[tuple[list[str], list[str]]] = []
+
+
+def record_purge(paths, names):
+    purged.append((paths, names))
+
+
+def test_a_purge_hook_gets_the_paths_an_edit_made_stale(client, site, settings, django_capture_on_commit_callbacks):
+    settings.PAGE_CHANGE_HOOKS = ["tests.test_page_dependencies.record_purge"]
+    settings.PAGE_CACHE = False
+    for path in ARTICLES:
+        client.get(path)  # their parts are stored, with what they show
+    purged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        question = site[A]
+        question.question = "Purged?"
+        question.save()
+    paths = set().union(*(set(p) for p, _ in purged))
+    assert {A, B, E, *BIOLOGY, *CATALOGUE} <= paths
+    assert not paths & {C, D, F, *CHEMISTRY}
+
+
+def test_a_failing_purge_hook_never_fails_the_edit(site, settings, django_capture_on_commit_callbacks, caplog):
+    settings.PAGE_CHANGE_HOOKS = ["tests.test_page_dependencies.no_such_hook"]
+    with django_capture_on_commit_callbacks(execute=True):
+        site[A].save()
+    assert "page change hook tests.test_page_dependencies.no_such_hook failed" in caplog.text
+
+
+def test_a_whole_site_flush_purges_everything(settings, django_capture_on_commit_callbacks):
+    settings.PAGE_CHANGE_HOOKS = ["tests.test_page_dependencies.record_purge"]
+    purged.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        changes.flush_site()
+    assert purged == [(["*"], ["site"])]

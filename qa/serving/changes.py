@@ -25,6 +25,7 @@ The ORM's save() and delete() record through signals (:func:`connect_signals`). 
 them (queryset update(), bulk_create, raw SQL: the importer, admin bulk actions) call
 :func:`articles_changed` with the articles they touched.
 """
+import functools
 import logging
 import threading
 import time
@@ -117,6 +118,10 @@ def record(names: Iterable[str]) -> None:
     # have read, and remembered, what came before.
     forget()
     transaction.on_commit(forget)
+    if settings.PAGE_CHANGE_HOOKS:
+        from qa.serving import purge
+
+        transaction.on_commit(functools.partial(purge.notify, names))
 
 
 def flush_site() -> None:
