@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.models import prefetch_related_objects
 from django.template import engines
 from django.template.loader import render_to_string
@@ -139,7 +139,7 @@ WHERE s.slug = %s AND q.slug = %s AND q.status = %s AND (q.publish_at IS NULL OR
 
 @functools.cache
 def _page_sql(vendor: str) -> str:
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name  # the same on every alias of one vendor
     return PAGE_SQL.format(
         before=quote("before"), after=quote("after"), question=Question._meta.db_table, subject=Subject._meta.db_table,
         answer=Answer._meta.db_table, rendered=RenderedArticle._meta.db_table,
@@ -151,9 +151,10 @@ def published_page(subject: str, slug: str, known: Knowledge) -> ArticlePage | N
 
     One query when its stored parts are current; otherwise they are rendered and stored anew,
     marked with the last change ``known`` had seen."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_page_sql(connection.vendor), [subject, slug, Question.Status.PUBLISHED, now])
+    database = connections[router.db_for_read(Question)]  # a reader's read may go to the replica
+    now = database.ops.adapt_datetimefield_value(timezone.now())
+    with database.cursor() as cursor:
+        cursor.execute(_page_sql(database.vendor), [subject, slug, Question.Status.PUBLISHED, now])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -116,7 +116,7 @@ def robots_txt(request):
 
 
 # The sitemaps (up to 50,000 URLs a file) are cached whole by qa.serving.page_cache.PageCacheMiddleware, like
-# every reader page: keyed on the content version, so an import or an edit shows at once. A
+# every reader page: stale as soon as an article they list changes (qa.serving.changes). A
 # cache_page here would set Cache-Control, which makes that middleware pass the response by.
 
 

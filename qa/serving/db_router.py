@@ -6,9 +6,9 @@ A replica lags the primary by a little, so three kinds of read stay on the prima
   editor always sees what they just saved (PinPrimaryMiddleware);
 - anything run outside a request (management commands, the importer), which is pinned by default.
 
-Reader pages stay consistent with the cache: the content version (qa.serving.page_cache) is read from the
-same replica as the content, and replication applies changes in commit order, so a page can never
-be stored under a version newer than the content it shows.
+Reader pages stay consistent with the cache: the content changes (qa.serving.changes) are read from
+the same replica as the content, and replication applies changes in commit order, so a page can
+never be stored as newer than the content it shows.
 """
 from contextvars import ContextVar
 
