@@ -180,6 +180,8 @@ def main():
     parser.add_argument("--articles", type=int, default=1000, help="distinct article pages in the mix")
     parser.add_argument("--redis-url", help="serve the page cache from this Redis (shared by the workers)")
     parser.add_argument("--edit-every", type=float, help="an editor saves an article of the mix every N seconds")
+    parser.add_argument("--warm-up", type=int, default=10,
+                        help="seconds of the same load first, not counted: every worker's own cache fills")
     parser.add_argument("--append", type=Path, help="append the result to this markdown file")
     args = parser.parse_args()
 
@@ -232,6 +234,10 @@ def main():
                         "-s", str(tmp / "mix.lua"), f"http://127.0.0.1:{port}"]
             commands.append(f"QT_PATHS={tmp / 'paths.txt'} " + " ".join(wrk_argv))
             print(f"{len(paths)} paths; wrk for {args.seconds} s at {args.connections} connections", flush=True)
+            if args.warm_up:
+                warm_argv = [*wrk_argv[:3], f"-d{args.warm_up}s", *wrk_argv[4:]]
+                commands.append(f"# first, not counted: QT_PATHS={tmp / 'paths.txt'} " + " ".join(warm_argv))
+                subprocess.run(warm_argv, env={**os.environ, "QT_PATHS": str(tmp / "paths.txt")}, capture_output=True, check=True)
             sampler.start()
             editor = None
             if args.edit_every:
@@ -284,7 +290,10 @@ def main():
                 f"\n## Load: mixed pages for {args.seconds} s ({time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC)\n\n"
                 f"Articles ({args.articles} distinct), subject pages (1 and 2), /learn/, sitemaps"
                 f"{'' if any('no search page' in n for n in notes) else ', search'}; wrk with bench/load_mixed.py's Lua script counting statuses; "
-                "gunicorn's master and workers' resident memory sampled every second.\n\n"
+                "gunicorn's master and workers' resident memory sampled every second"
+                + (f"; counted after {args.warm_up} s of the same load" if args.warm_up else "")
+                + (f"; an editor saved an article of the mix every {args.edit_every:g} s (bench/load_mixed.py EDITOR_CODE)"
+                   if args.edit_every else "") + ".\n\n"
                 + table + "\n\n" + "".join(f"Note: {n}.\n\n" for n in notes)
                 + "```\n" + f"{PYTHON} bench/load_mixed.py --seconds {args.seconds} --connections {args.connections} "
                 f"--database {args.database}"
