@@ -187,7 +187,8 @@ class SimultaneousSavesTests(TransactionTestCase):
 
         def save(username, body):
             client = Client()
-            client.force_login(factory.make_editor(username))
+            # Superusers: a transactional test before this one may have flushed the migration-made Editors group.
+            client.force_login(factory.make_superuser(username))
             data = factory.change_form_data(question, edit_token=token, **{"answer-0-body": body})
             try:
                 statuses[body] = client.post(change_url(question), data).status_code

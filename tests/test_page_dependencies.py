@@ -296,7 +296,6 @@ def _serve(db_path, port):
     raise AssertionError("gunicorn did not start within 30 s")
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_change_reaches_two_server_processes_on_their_next_request(new_sqlite_db, tmp_path):
     """Two gunicorn servers over one database, each with a cache of its own (local memory): an
     import of one changed file in a third process reaches both within the changes' TTL (1 s)."""

@@ -386,7 +386,7 @@ class PostgresIndexTests(TestCase):
         factory.make_question(question="How do glaciers move?")
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred checks
-            cursor.execute("TRUNCATE qa_question, qa_answer, qa_seo, qa_relatedarticle")
+            cursor.execute("TRUNCATE qa_question, qa_answer, qa_seo, qa_relatedarticle CASCADE")  # and what refers to them
         assert indexed_ids() == set()
 
 
