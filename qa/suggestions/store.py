@@ -1,0 +1,92 @@
+"""Suggested related articles in the database: computed from the stored terms once per import
+and on an editor's save (never per request), then accepted or hidden by editors.
+
+Only articles that declare fewer than MAX_RELATED links get suggestions; a hidden row stays, so
+that no recomputation offers its target again.
+"""
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper
+from django.utils import timezone
+
+from qa.imports.bulk import delete_rows, insert_rows
+from qa.models import MAX_RELATED, SEO, ArticleTerms, Question, RelatedArticle, SuggestedRelated, published_q
+from qa.paths import article_path
+from qa.suggestions import similarity
+
+IN_CHUNK = 900  # ids per IN (...) list, under every database's parameter limit
+
+
+def _chunks(values: list, size: int = IN_CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def store_terms(pairs: list[tuple[int, bytes]]) -> None:
+    """Replace the stored terms of these articles: (pk, :func:`similarity.pack` bytes)."""
+    delete_rows(ArticleTerms, "question", [pk for pk, _ in pairs])
+    insert_rows(ArticleTerms, ["question_id", "terms"], pairs)
+
+
+def pack_article(pk: int) -> bytes:
+    question = Question.objects.filter(pk=pk).values_list("question", flat=True).get()
+    seo = SEO.objects.filter(question_id=pk).values_list("page_keywords", "page_description").first() or ("", "")
+    return similarity.pack(question, *seo)
+
+
+def refresh(pks: Iterable[int] | None = None) -> int:
+    """Recompute the suggestions of the articles ``pks`` (every article when None) against every
+    published one; return how many suggestions were stored."""
+    live = ExpressionWrapper(published_q(timezone.now()), output_field=BooleanField())
+    rows = list(
+        Question.objects.filter(terms__isnull=False)
+        .order_by()
+        .values_list("pk", "subject_id", "subject__slug", "slug", "terms__terms", live)
+    )
+    position = {pk: i for i, (pk, *_) in enumerate(rows)}
+    wanted = list(position) if pks is None else [pk for pk in set(pks) if pk in position]
+
+    declared, excluded = _declared_targets(wanted, {article_path(s, slug): pk for pk, _, s, slug, *_ in rows})
+    for question_id, target_id in SuggestedRelated.objects.filter(
+        hidden=True, **({} if pks is None else {"question_id__in": wanted})
+    ).values_list("question_id", "target_id"):
+        excluded[question_id].add(target_id)
+    queries = [pk for pk in wanted if declared[pk] < MAX_RELATED]
+    found = similarity.nearest(
+        [terms for *_, terms, _ in rows],
+        [subject for _, subject, *_ in rows],
+        [position[pk] for pk in queries],
+        excluded={position[pk]: {position[t] for t in excluded[pk] if t in position} for pk in queries},
+        eligible=[is_live for *_, is_live in rows],
+    )
+    new_rows = [
+        (rows[query][0], rows[target][0], rank, False)
+        for query, targets in found.items()
+        for rank, target in enumerate(targets, start=1)
+    ]
+    with transaction.atomic():
+        stale = SuggestedRelated.objects.filter(hidden=False)
+        for chunk in [None] if pks is None else _chunks(wanted):
+            (stale if chunk is None else stale.filter(question_id__in=chunk)).delete()
+        insert_rows(SuggestedRelated, ["question_id", "target_id", "rank", "hidden"], new_rows)
+    return len(new_rows)
+
+
+def _declared_targets(pks: list[int], pk_at: dict[str, int]) -> tuple[dict, dict]:
+    """How many links each article declares, and the articles they lead to (by declared URL)."""
+    count, targets = defaultdict(int), defaultdict(set)
+    links = RelatedArticle.objects.order_by().values_list("question_id", "target_url")
+    for chunk in [None] if len(pks) > IN_CHUNK else _chunks(pks):
+        for question_id, url in links if chunk is None else links.filter(question_id__in=chunk):
+            count[question_id] += 1
+            if url in pk_at:
+                targets[question_id].add(pk_at[url])
+    return count, targets
+
+
+def refresh_article(question: Question) -> None:
+    """After an editor's save: this article's terms from its current text, then its suggestions."""
+    store_terms([(question.pk, pack_article(question.pk))])
+    refresh([question.pk])
