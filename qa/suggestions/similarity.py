@@ -22,7 +22,8 @@ COLUMNS = 2**20
 # (the part, its weight): the question says what the article is about, the keywords list its topics.
 PART_WEIGHTS = (2.0, 1.0, 0.5)  # question, keywords, description
 SAME_SUBJECT_BOOST = 0.3
-MAX_DOCUMENT_FREQUENCY = 0.05
+MAX_DOCUMENT_FREQUENCY = 0.05  # of the articles, and never fewer than COMMON_FLOOR
+COMMON_FLOOR = 100  # so that in a small site no word is "common"
 QUERY_TERMS = 10
 CHUNK = 4096
 
@@ -94,7 +95,8 @@ def tfidf_matrix(packed: Sequence[bytes]) -> sparse.csr_matrix:
 def _without_common_words(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
     frequency = np.bincount(matrix.indices, minlength=COLUMNS)
     kept = matrix.copy()
-    kept.data[frequency[kept.indices] > MAX_DOCUMENT_FREQUENCY * matrix.shape[0]] = 0
+    common = max(MAX_DOCUMENT_FREQUENCY * matrix.shape[0], COMMON_FLOOR)
+    kept.data[frequency[kept.indices] > common] = 0
     kept.eliminate_zeros()
     return kept
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from qa.imports.bulk import delete_rows, insert_rows
 from qa.models import MAX_RELATED, SEO, ArticleTerms, Question, RelatedArticle, SuggestedRelated, published_q
 from qa.paths import article_path
+from qa.serving import page_cache
 from qa.suggestions import similarity
 
 IN_CHUNK = 900  # ids per IN (...) list, under every database's parameter limit
@@ -90,3 +91,40 @@ def refresh_article(question: Question) -> None:
     """After an editor's save: this article's terms from its current text, then its suggestions."""
     store_terms([(question.pk, pack_article(question.pk))])
     refresh([question.pk])
+
+
+def shown_to_editors(question: Question) -> list[SuggestedRelated]:
+    """The article's suggestions that are not hidden, best first, with their targets."""
+    return list(question.suggestions.filter(hidden=False).select_related("target__subject").order_by("rank"))
+
+
+def accept(question: Question, target_id: int) -> RelatedArticle | None:
+    """Make a suggestion a declared link at the first free position; None when there is no
+    such suggestion or no free position."""
+    with transaction.atomic():
+        suggestion = (
+            question.suggestions.filter(target_id=target_id, hidden=False).select_related("target__subject").first()
+        )
+        taken = set(question.related_links.values_list("position", flat=True))
+        free = next((p for p in range(1, MAX_RELATED + 1) if p not in taken), None)
+        if suggestion is None or free is None:
+            return None
+        target = suggestion.target
+        link = RelatedArticle.objects.create(
+            question=question,
+            position=free,
+            target_url=target.path,
+            target_title=target.question[: RelatedArticle._meta.get_field("target_title").max_length],
+            target_subject=target.subject.title,
+            target_source_id=target.source_id,
+        )
+        suggestion.delete()
+    return link
+
+
+def hide(question: Question, target_id: int) -> bool:
+    """An editor's no: the suggestion is never shown nor computed again."""
+    hidden = question.suggestions.filter(target_id=target_id, hidden=False).update(hidden=True)
+    if hidden:
+        page_cache.invalidate_pages()
+    return bool(hidden)
