@@ -379,7 +379,7 @@ class SeedImporter:
         """Suggested related articles, once per import: for the articles it wrote, or for every
         article when it wrote most of them (a first import), which costs hardly more."""
         most = len(self.written) * 2 >= len(self.catalogue.by_url)
-        store.refresh(None if most else self.written)
+        store.refresh(None if most else self.written, workers=self.workers)
 
     # -- --sync ----------------------------------------------------------------------------
 

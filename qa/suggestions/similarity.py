@@ -11,14 +11,18 @@ Two cuts keep 36,000 articles to about a second (bench/bench_suggestions.py meas
 cost in recall): words in more than 5% of the articles take no part in the comparison, and an
 article looks for neighbours through its ten heaviest words only.
 """
+import multiprocessing
 import re
 import zlib
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
 COLUMNS = 2**20
+TERM = np.dtype([("column", "<i4"), ("count", "<f4")])
 # (the part, its weight): the question says what the article is about, the keywords list its topics.
 PART_WEIGHTS = (2.0, 1.0, 0.5)  # question, keywords, description
 SAME_SUBJECT_BOOST = 0.3
@@ -26,6 +30,7 @@ MAX_DOCUMENT_FREQUENCY = 0.05  # of the articles, and never fewer than COMMON_FL
 COMMON_FLOOR = 100  # so that in a small site no word is "common"
 QUERY_TERMS = 10
 CHUNK = 4096
+FLOOR = 0.05  # a score below this is no suggestion (1 is the same words)
 
 WORD = re.compile(r"[^\W_]{2,}")
 STOP_WORDS = frozenset(
@@ -50,41 +55,35 @@ def _fold(word: str) -> str:
     return word
 
 
-def _column(word: str) -> int:
-    column = _columns.get(word)
-    if column is None:
-        column = _columns[word] = zlib.crc32(_fold(word).encode()) % COLUMNS
+def _new_column(word: str) -> int:
+    column = _columns[word] = zlib.crc32(_fold(word).encode()) % COLUMNS
     return column
 
 
 def pack(question: str, keywords: str, description: str) -> bytes:
-    """An article's weighted word counts: its columns (int32) followed by their counts (float32)."""
+    """An article's weighted word counts, as (column, count) pairs of TERM."""
     counts: dict[int, float] = {}
     for text, weight in zip((question, keywords, description), PART_WEIGHTS, strict=True):
-        for word in WORD.findall(text.lower()):
+        for word, times in Counter(WORD.findall(text.lower())).items():
             if word not in STOP_WORDS:
-                column = _column(word)
-                counts[column] = counts.get(column, 0.0) + weight
-    columns = np.fromiter(counts, dtype=np.int32, count=len(counts))
-    values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-    return columns.tobytes() + values.tobytes()
-
-
-def _unpack(packed: bytes) -> tuple[np.ndarray, np.ndarray]:
-    half = len(packed) // 2
-    return np.frombuffer(packed, np.int32, count=half // 4), np.frombuffer(packed, np.float32, offset=half)
+                column = _columns.get(word)
+                if column is None:
+                    column = _new_column(word)
+                counts[column] = counts.get(column, 0.0) + weight * times
+    terms = np.empty(len(counts), dtype=TERM)
+    terms["column"] = np.fromiter(counts, dtype=np.int32, count=len(counts))
+    terms["count"] = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    return terms.tobytes()
 
 
 def tfidf_matrix(packed: Sequence[bytes]) -> sparse.csr_matrix:
     """One row per article: sublinear counts times smoothed IDF, of unit length."""
-    parts = [_unpack(bytes(p)) for p in packed]
-    lengths = np.fromiter((len(c) for c, _ in parts), dtype=np.int64, count=len(parts))
+    lengths = np.fromiter((len(p) // TERM.itemsize for p in packed), dtype=np.int64, count=len(packed))
+    terms = np.frombuffer(b"".join(packed), dtype=TERM)
     indptr = np.concatenate([[0], np.cumsum(lengths)])
-    columns = np.concatenate([c for c, _ in parts]) if parts else np.empty(0, np.int32)
-    values = np.concatenate([v for _, v in parts]) if parts else np.empty(0, np.float32)
-    matrix = sparse.csr_matrix((np.log1p(values), columns, indptr), shape=(len(parts), COLUMNS))
-    frequency = np.bincount(columns, minlength=COLUMNS)
-    idf = (np.log((1 + len(parts)) / (1 + frequency)) + 1).astype(np.float32)
+    matrix = sparse.csr_matrix((np.log1p(terms["count"]), terms["column"], indptr), shape=(len(packed), COLUMNS))
+    frequency = np.bincount(terms["column"], minlength=COLUMNS)
+    idf = (np.log((1 + len(packed)) / (1 + frequency)) + 1).astype(np.float32)
     matrix.data *= idf[matrix.indices]
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1
@@ -102,13 +101,54 @@ def _without_common_words(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
 
 
 def _heaviest(matrix: sparse.csr_matrix, count: int) -> sparse.csr_matrix:
-    """Each row's ``count`` largest entries (ties at the cut kept)."""
+    """Each row's ``count`` largest entries."""
     heavy = matrix.copy()
-    for row in np.flatnonzero(np.diff(heavy.indptr) > count):
-        values = heavy.data[heavy.indptr[row] : heavy.indptr[row + 1]]
-        values[values < np.partition(values, len(values) - count)[len(values) - count]] = 0
+    rows = np.repeat(np.arange(heavy.shape[0]), np.diff(heavy.indptr))
+    order = np.lexsort((-heavy.data, rows))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - heavy.indptr[rows[order]]
+    heavy.data[rank >= count] = 0
     heavy.eliminate_zeros()
     return heavy
+
+
+@dataclass
+class _Search:
+    """What every chunk of queries is compared with; shared by fork with the worker processes."""
+
+    matrix: sparse.csr_matrix
+    by_column: sparse.csr_matrix
+    subjects: np.ndarray
+    eligible: np.ndarray | None
+    refused: np.ndarray  # excluded (query, candidate) pairs, each as query * width + candidate
+    k: int
+
+    def best(self, rows: np.ndarray) -> tuple[list[int], list[int]]:
+        """(query, neighbour) pairs: each of ``rows`` with its k best, best first."""
+        scores = (_heaviest(self.matrix[rows], QUERY_TERMS) @ self.by_column).tocoo()
+        strong = scores.data >= FLOOR  # most pairs share one middling word: drop them first
+        position, candidate, score = scores.row[strong], scores.col[strong].astype(np.int64), scores.data[strong]
+        query = rows[position]
+        same = self.subjects[candidate] == self.subjects[query]
+        score = np.where(same, score * (1 + SAME_SUBJECT_BOOST), score)
+        keep = candidate != query
+        if len(self.refused):
+            keep &= ~np.isin(query * self.matrix.shape[0] + candidate, self.refused)
+        if self.eligible is not None:
+            keep &= self.eligible[candidate]
+        position, candidate, score = position[keep], candidate[keep], score[keep]
+        # Best first within each query: one sort on (the query's position, minus the score).
+        order = np.argsort(position * 4.0 - score, kind="stable")
+        position, candidate = position[order], candidate[order]
+        rank = np.arange(len(position)) - np.searchsorted(position, np.arange(len(rows)))[position]
+        return rows[position[rank < self.k]].tolist(), candidate[rank < self.k].tolist()
+
+
+_shared: _Search | None = None  # set in the parent just before the workers fork
+
+
+def _best_in_worker(rows: np.ndarray) -> tuple[list[int], list[int]]:
+    return _shared.best(rows)
 
 
 def nearest(
@@ -118,37 +158,38 @@ def nearest(
     excluded: dict[int, set[int]] | None = None,
     eligible: Sequence[bool] | None = None,
     k: int = 5,
+    workers: int = 1,
 ) -> dict[int, list[int]]:
     """For each row in ``queries``, up to ``k`` other rows, most alike first: ``eligible`` ones
-    (all when None), none of its ``excluded``.
+    (all when None), none of its ``excluded``. With ``workers`` > 1 and many queries, the
+    chunks are shared out to that many forked processes.
 
     Rows are positions in ``packed``, each article with its subject in ``subjects``.
     """
+    global _shared
     matrix = _without_common_words(tfidf_matrix(packed))
-    by_column = matrix.T.tocsr()
-    subjects = np.asarray(subjects)
-    queries = np.asarray(queries, dtype=np.int64)
-    eligible = None if eligible is None else np.asarray(eligible, dtype=bool)
-    # Each (query, candidate) pair as one number, to drop the excluded ones with one isin().
     width = len(packed)
-    refused = np.fromiter(
-        (q * width + c for q, cs in (excluded or {}).items() for c in cs), dtype=np.int64
+    search = _Search(
+        matrix=matrix,
+        by_column=matrix.T.tocsr(),
+        subjects=np.asarray(subjects),
+        eligible=None if eligible is None else np.asarray(eligible, dtype=bool),
+        refused=np.fromiter((q * width + c for q, cs in (excluded or {}).items() for c in cs), dtype=np.int64),
+        k=k,
     )
+    queries = np.asarray(queries, dtype=np.int64)
+    chunks = [queries[start : start + CHUNK] for start in range(0, len(queries), CHUNK)]
+    if workers > 1 and len(chunks) > 1:
+        _shared = search
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_best_in_worker, chunks, chunksize=1)
+        finally:
+            _shared = None
+    else:
+        results = map(search.best, chunks)
     found: dict[int, list[int]] = {}
-    for start in range(0, len(queries), CHUNK):
-        rows = queries[start : start + CHUNK]
-        scores = (_heaviest(matrix[rows], QUERY_TERMS) @ by_column).tocoo()
-        position, candidate = scores.row.astype(np.int64), scores.col.astype(np.int64)
-        query = rows[position]
-        score = np.where(subjects[candidate] == subjects[query], scores.data * (1 + SAME_SUBJECT_BOOST), scores.data)
-        keep = (candidate != query) & ~np.isin(query * width + candidate, refused)
-        if eligible is not None:
-            keep &= eligible[candidate]
-        position, candidate, score = position[keep], candidate[keep], score[keep]
-        # Best first within each query: one sort on (the query's position, minus the score).
-        order = np.argsort(position * 4.0 - score, kind="stable")
-        position, candidate = position[order], candidate[order]
-        rank = np.arange(len(position)) - np.searchsorted(position, position)
-        for row, neighbour in zip(rows[position[rank < k]].tolist(), candidate[rank < k].tolist(), strict=True):
+    for rows, neighbours in results:
+        for row, neighbour in zip(rows, neighbours, strict=True):
             found.setdefault(row, []).append(neighbour)
     return found

@@ -37,9 +37,9 @@ def pack_article(pk: int) -> bytes:
     return similarity.pack(question, *seo)
 
 
-def refresh(pks: Iterable[int] | None = None) -> int:
+def refresh(pks: Iterable[int] | None = None, workers: int = 1) -> int:
     """Recompute the suggestions of the articles ``pks`` (every article when None) against every
-    published one; return how many suggestions were stored."""
+    published one, in ``workers`` processes; return how many suggestions were stored."""
     live = ExpressionWrapper(published_q(timezone.now()), output_field=BooleanField())
     rows = list(
         Question.objects.filter(terms__isnull=False)
@@ -61,6 +61,7 @@ def refresh(pks: Iterable[int] | None = None) -> int:
         [position[pk] for pk in queries],
         excluded={position[pk]: {position[t] for t in excluded[pk] if t in position} for pk in queries},
         eligible=[is_live for *_, is_live in rows],
+        workers=workers,
     )
     new_rows = [
         (rows[query][0], rows[target][0], rank, False)
