@@ -232,10 +232,15 @@ def test_hide_removes_the_suggestion_for_good(editor_client, cells):
     first = cells[0]
     top = SuggestedRelated.objects.filter(question=first).order_by("rank").first()
 
+    shown = SuggestedRelated.objects.filter(question=first, hidden=False)
+    before = set(shown.values_list("target_id", flat=True))
+
     response = editor_client.post(suggestion_url(first), {"hide": top.target_id})
 
     assert response.status_code == 302
     assert SuggestedRelated.objects.get(pk=top.pk).hidden
+    after = set(shown.values_list("target_id", flat=True))
+    assert len(after) == len(before) and top.target_id not in after  # the next best took its place
     assert top.target_id not in card_ids(first)
     assert f'name="hide" value="{top.target_id}"' not in editor_client.get(change_url(first)).content.decode()
 

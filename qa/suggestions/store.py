@@ -120,12 +120,15 @@ def accept(question: Question, target_id: int) -> RelatedArticle | None:
             target_source_id=target.source_id,
         )
         suggestion.delete()
+        refresh([question.pk])  # the next best takes its place
     return link
 
 
 def hide(question: Question, target_id: int) -> bool:
     """An editor's no: the suggestion is never shown nor computed again."""
-    hidden = question.suggestions.filter(target_id=target_id, hidden=False).update(hidden=True)
-    if hidden:
-        page_cache.invalidate_pages()
+    with transaction.atomic():
+        hidden = question.suggestions.filter(target_id=target_id, hidden=False).update(hidden=True)
+        if hidden:
+            refresh([question.pk])  # the next best takes its place
+            page_cache.invalidate_pages()
     return bool(hidden)
