@@ -205,7 +205,8 @@ class SuggestedRelated(models.Model):
     ``hidden`` is an editor's no: the row stays, so that no recomputation suggests it again.
     """
 
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="suggestions")
+    # No index of its own: the unique constraint's index starts with it.
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="suggestions", db_index=False)
     target = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="suggested_for")
     rank = models.PositiveSmallIntegerField(default=1)
     hidden = models.BooleanField("hidden", default=False, help_text="An editor said no: never suggested again.")

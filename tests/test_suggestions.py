@@ -1,6 +1,8 @@
 """Suggested related articles: computed from the text at import and on an editor's save, shown
 after the declared links (published only, never the article itself, five in all), accepted or
 hidden in the admin."""
+import io
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -262,3 +264,11 @@ def test_suggestion_view_needs_the_change_permission_a_post_and_the_csrf_token(c
     assert strict.post(suggestion_url(first), {"hide": top.target_id}).status_code == 403
     assert strict.get(suggestion_url(first)).status_code == 405
     assert not SuggestedRelated.objects.get(pk=top.pk).hidden
+
+
+def test_suggest_related_command_computes_them_for_articles_from_before(cells):
+    from django.core.management import call_command
+
+    call_command("suggest_related", stdout=io.StringIO())
+
+    assert SuggestedRelated.objects.filter(question=cells[0]).exists()

@@ -17,6 +17,7 @@ import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -30,6 +31,7 @@ MAX_DOCUMENT_FREQUENCY = 0.05  # of the articles, and never fewer than COMMON_FL
 COMMON_FLOOR = 100  # so that in a small site no word is "common"
 QUERY_TERMS = 10
 CHUNK = 4096
+FEW_QUERIES = 16
 FLOOR = 0.05  # a score below this is no suggestion (1 is the same words)
 
 WORD = re.compile(r"[^\W_]{2,}")
@@ -85,7 +87,8 @@ def tfidf_matrix(packed: Sequence[bytes]) -> sparse.csr_matrix:
     frequency = np.bincount(terms["column"], minlength=COLUMNS)
     idf = (np.log((1 + len(packed)) / (1 + frequency)) + 1).astype(np.float32)
     matrix.data *= idf[matrix.indices]
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    squares = np.concatenate([[0], np.cumsum(matrix.data.astype(np.float64) ** 2)])
+    norms = np.sqrt(squares[indptr[1:]] - squares[indptr[:-1]])
     norms[norms == 0] = 1
     matrix.data /= np.repeat(norms, lengths).astype(np.float32)
     return matrix
@@ -117,15 +120,25 @@ class _Search:
     """What every chunk of queries is compared with; shared by fork with the worker processes."""
 
     matrix: sparse.csr_matrix
-    by_column: sparse.csr_matrix
     subjects: np.ndarray
     eligible: np.ndarray | None
-    refused: np.ndarray  # excluded (query, candidate) pairs, each as query * width + candidate
+    refused: np.ndarray  # excluded (query, candidate) pairs, each as query * width + candidate, sorted
     k: int
+
+    @cached_property
+    def by_column(self) -> sparse.csr_matrix:
+        return self.matrix.T.tocsr()
+
+    def scores(self, queries: sparse.csr_matrix) -> sparse.coo_matrix:
+        """Each query row's dot product with every article. A few queries (an editor's save)
+        are multiplied from the right, which spares transposing the whole matrix."""
+        if queries.shape[0] <= FEW_QUERIES:
+            return (self.matrix @ queries.T).T.tocoo()
+        return (queries @ self.by_column).tocoo()
 
     def best(self, rows: np.ndarray) -> tuple[list[int], list[int]]:
         """(query, neighbour) pairs: each of ``rows`` with its k best, best first."""
-        scores = (_heaviest(self.matrix[rows], QUERY_TERMS) @ self.by_column).tocoo()
+        scores = self.scores(_heaviest(self.matrix[rows], QUERY_TERMS))
         strong = scores.data >= FLOOR  # most pairs share one middling word: drop them first
         position, candidate, score = scores.row[strong], scores.col[strong].astype(np.int64), scores.data[strong]
         query = rows[position]
@@ -133,7 +146,9 @@ class _Search:
         score = np.where(same, score * (1 + SAME_SUBJECT_BOOST), score)
         keep = candidate != query
         if len(self.refused):
-            keep &= ~np.isin(query * self.matrix.shape[0] + candidate, self.refused)
+            pairs = query * self.matrix.shape[0] + candidate
+            at = np.minimum(np.searchsorted(self.refused, pairs), len(self.refused) - 1)
+            keep &= self.refused[at] != pairs
         if self.eligible is not None:
             keep &= self.eligible[candidate]
         position, candidate, score = position[keep], candidate[keep], score[keep]
@@ -171,15 +186,15 @@ def nearest(
     width = len(packed)
     search = _Search(
         matrix=matrix,
-        by_column=matrix.T.tocsr(),
         subjects=np.asarray(subjects),
         eligible=None if eligible is None else np.asarray(eligible, dtype=bool),
-        refused=np.fromiter((q * width + c for q, cs in (excluded or {}).items() for c in cs), dtype=np.int64),
+        refused=np.sort(np.fromiter((q * width + c for q, cs in (excluded or {}).items() for c in cs), dtype=np.int64)),
         k=k,
     )
     queries = np.asarray(queries, dtype=np.int64)
     chunks = [queries[start : start + CHUNK] for start in range(0, len(queries), CHUNK)]
     if workers > 1 and len(chunks) > 1:
+        search.by_column  # noqa: B018 — computed once, before the fork, for every worker
         _shared = search
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:

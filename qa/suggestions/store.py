@@ -8,12 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper
-from django.utils import timezone
 
 from qa.imports.bulk import delete_rows, insert_rows
-from qa.models import MAX_RELATED, SEO, ArticleTerms, Question, RelatedArticle, SuggestedRelated, published_q
-from qa.paths import article_path
+from qa.models import MAX_RELATED, SEO, ArticleTerms, Question, RelatedArticle, SuggestedRelated
+from qa.paths import article_path, split_article_path
 from qa.serving import page_cache
 from qa.suggestions import similarity
 
@@ -40,27 +38,23 @@ def pack_article(pk: int) -> bytes:
 def refresh(pks: Iterable[int] | None = None, workers: int = 1) -> int:
     """Recompute the suggestions of the articles ``pks`` (every article when None) against every
     published one, in ``workers`` processes; return how many suggestions were stored."""
-    live = ExpressionWrapper(published_q(timezone.now()), output_field=BooleanField())
-    rows = list(
-        Question.objects.filter(terms__isnull=False)
-        .order_by()
-        .values_list("pk", "subject_id", "subject__slug", "slug", "terms__terms", live)
-    )
-    position = {pk: i for i, (pk, *_) in enumerate(rows)}
+    rows = list(ArticleTerms.objects.order_by().values_list("question_id", "question__subject_id", "terms"))
+    live = set(Question.objects.published().order_by().values_list("pk", flat=True))
+    position = {pk: i for i, (pk, _, _) in enumerate(rows)}
     wanted = list(position) if pks is None else [pk for pk in set(pks) if pk in position]
 
-    declared, excluded = _declared_targets(wanted, {article_path(s, slug): pk for pk, _, s, slug, *_ in rows})
-    for question_id, target_id in SuggestedRelated.objects.filter(
-        hidden=True, **({} if pks is None else {"question_id__in": wanted})
-    ).values_list("question_id", "target_id"):
-        excluded[question_id].add(target_id)
+    declared, excluded = _declared_targets(None if pks is None else wanted)
+    hidden = SuggestedRelated.objects.filter(hidden=True).values_list("question_id", "target_id")
+    for chunk in [None] if pks is None else _chunks(wanted):
+        for question_id, target_id in hidden if chunk is None else hidden.filter(question_id__in=chunk):
+            excluded[question_id].add(target_id)
     queries = [pk for pk in wanted if declared[pk] < MAX_RELATED]
     found = similarity.nearest(
-        [terms for *_, terms, _ in rows],
-        [subject for _, subject, *_ in rows],
+        [terms for _, _, terms in rows],
+        [subject for _, subject, _ in rows],
         [position[pk] for pk in queries],
-        excluded={position[pk]: {position[t] for t in excluded[pk] if t in position} for pk in queries},
-        eligible=[is_live for *_, is_live in rows],
+        excluded={position[pk]: {position[t] for t in excluded[pk] if t in position} for pk in queries if pk in excluded},
+        eligible=[pk in live for pk, _, _ in rows],
         workers=workers,
     )
     new_rows = [
@@ -76,15 +70,21 @@ def refresh(pks: Iterable[int] | None = None, workers: int = 1) -> int:
     return len(new_rows)
 
 
-def _declared_targets(pks: list[int], pk_at: dict[str, int]) -> tuple[dict, dict]:
-    """How many links each article declares, and the articles they lead to (by declared URL)."""
-    count, targets = defaultdict(int), defaultdict(set)
+def _declared_targets(pks: list[int] | None) -> tuple[dict, dict]:
+    """How many links each of these articles (every article when None) declares, and the
+    articles those lead to, by their declared URL."""
     links = RelatedArticle.objects.order_by().values_list("question_id", "target_url")
-    for chunk in [None] if len(pks) > IN_CHUNK else _chunks(pks):
-        for question_id, url in links if chunk is None else links.filter(question_id__in=chunk):
-            count[question_id] += 1
-            if url in pk_at:
-                targets[question_id].add(pk_at[url])
+    declared = list(links) if pks is None else [row for chunk in _chunks(pks) for row in links.filter(question_id__in=chunk)]
+    articles = Question.objects.order_by().values_list("pk", "subject__slug", "slug")
+    if pks is not None:
+        slugs = list({parts[1] for _, url in declared if (parts := split_article_path(url))})
+        articles = [row for chunk in _chunks(slugs) for row in articles.filter(slug__in=chunk)]
+    pk_at = {article_path(subject, slug): pk for pk, subject, slug in articles}
+    count, targets = defaultdict(int), defaultdict(set)
+    for question_id, url in declared:
+        count[question_id] += 1
+        if (target := pk_at.get(url)) is not None:
+            targets[question_id].add(target)
     return count, targets
 
 
@@ -132,3 +132,14 @@ def hide(question: Question, target_id: int) -> bool:
             refresh([question.pk])  # the next best takes its place
             page_cache.invalidate_pages()
     return bool(hidden)
+
+
+def pack_all() -> int:
+    """Store the terms of every article, from its current text (for a database that has articles
+    from before suggestions, or after a change to similarity.pack); return how many."""
+    texts = Question.objects.order_by().values_list("pk", "question", "seo__page_keywords", "seo__page_description")
+    pairs = [(pk, similarity.pack(question, keywords or "", description or "")) for pk, question, keywords, description in texts]
+    with transaction.atomic():
+        ArticleTerms.objects.all().delete()
+        insert_rows(ArticleTerms, ["question_id", "terms"], pairs)
+    return len(pairs)
