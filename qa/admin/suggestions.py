@@ -49,13 +49,19 @@ def act_on_suggestion(model_admin, request, object_id):
                 reversion.set_comment(f"Accepted the suggested related article {link.target_url}")
                 reversion.add_to_revision(question)
         if link is None:
-            model_admin.message_user(request, "That suggestion could not be accepted: it is gone, or the article already declares five related articles.", messages.WARNING)
+            model_admin.message_user(
+                request,
+                "That suggestion could not be accepted: it is gone, or the article already declares five related articles.",
+                messages.WARNING,
+            )
         else:
             model_admin.log_change(request, question, f"Accepted the suggested related article {link.target_url}.")
-            model_admin.message_user(request, f"“{link.target_title}” is now related article {link.position}.")
+            model_admin.message_user(
+                request, f"“{link.target_title}” is now related article {link.position}.", messages.SUCCESS
+            )
     elif hide is not None and store.hide(question, hide):
         model_admin.log_change(request, question, "Hid a suggested related article.")
-        model_admin.message_user(request, "The suggestion is hidden and will not be suggested again.")
+        model_admin.message_user(request, "The suggestion is hidden and will not be suggested again.", messages.SUCCESS)
     else:
         model_admin.message_user(request, "Nothing to do: no such suggestion.", messages.WARNING)
     return HttpResponseRedirect(reverse("admin:qa_question_change", args=[question.pk], current_app=model_admin.admin_site.name))

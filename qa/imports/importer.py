@@ -9,6 +9,9 @@ completes it. A bad file is reported and skipped; the rest of the batch lands.
 Each batch holds the search index's triggers back and indexes its articles once at its end;
 into an empty PostgreSQL index (a first load) the whole index is built once, after the last
 batch (qa.search.index.deferred and needs_rebuild).
+
+The workers also pack each article's terms; once the batches are written, the suggested related
+articles of what the import wrote are computed in one pass (qa.suggestions).
 """
 import ctypes
 import datetime
