@@ -98,7 +98,7 @@ def settings_of(module, **values):
 
 
 def measure_recall() -> None:
-    from qa.suggestions import similarity
+    from qa.suggestions import similarity, terms
 
     seeds = sample_articles()
     truth = declared_targets(seeds)
@@ -108,15 +108,15 @@ def measure_recall() -> None:
     print(f"Real sample: {len(seeds)} articles; {len(truth)} declare links to {sum(map(len, truth.values()))} "
           "other articles of the sample.\n")
 
-    def ours(**changes):
-        with settings_of(similarity, **changes):
-            packed = [similarity.pack(s.question, s.seo_keywords, s.seo_description) for s in seeds]
+    def ours(weights=terms.PART_WEIGHTS, **changes):
+        with settings_of(similarity, **changes), settings_of(terms, PART_WEIGHTS=weights):
+            packed = [terms.pack(s.question, s.seo_keywords, s.seo_description) for s in seeds]
             return similarity.nearest(packed, subjects, queries)
 
     methods = [
         ("qa.suggestions (as shipped)", ours),
         ("  without the same-subject boost", lambda: ours(SAME_SUBJECT_BOOST=0.0)),
-        ("  without the description", lambda: ours(PART_WEIGHTS=(2.0, 1.0, 0.0))),
+        ("  without the description", lambda: ours(weights=(2.0, 1.0, 0.0))),
         ("  without its two cuts (every word, every query term)",
          lambda: ours(MAX_DOCUMENT_FREQUENCY=1.0, QUERY_TERMS=10**6)),
         ("baseline: plain TF-IDF cosine, question + keywords", lambda: plain_tfidf_baseline(seeds, queries)),
@@ -140,7 +140,7 @@ def measure_site(files: int, tmp: Path) -> None:
     from qa.imports.importer import SeedImporter, collect_seed_files
     from qa.models import Question, SuggestedRelated
     from qa.related import related_cards
-    from qa.suggestions import similarity, store
+    from qa.suggestions import store, terms
 
     seeds = tmp / "seeds"
     build_corpus(seeds, files)
@@ -154,7 +154,7 @@ def measure_site(files: int, tmp: Path) -> None:
     texts = list(Question.objects.values_list("question", "seo__page_keywords", "seo__page_description"))
     started = time.process_time()
     for text in texts:
-        similarity.pack(*text)
+        terms.pack(*text)
     print(f"- packing every article's terms (done by the import's workers, beside parsing): "
           f"{time.process_time() - started:.2f} s CPU")
 

@@ -222,7 +222,7 @@ class SuggestedRelated(models.Model):
 
 
 class ArticleTerms(models.Model):
-    """An article's weighted terms as qa.suggestions.similarity packs them: what suggestions are
+    """An article's weighted terms as qa.suggestions.terms packs them: what suggestions are
     computed from, kept so that one article's save compares it with the rest without re-reading them."""
 
     question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="terms")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from qa.models import Question, RelatedArticle, SuggestedRelated
 from qa.related import related_cards
-from qa.suggestions import similarity, store
+from qa.suggestions import similarity, store, terms
 from tests.factories import factory
 from tests.html_checks import Page
 
@@ -54,10 +54,10 @@ def card_ids(question):
 
 def test_nearest_finds_alike_rows_never_itself_nor_the_excluded_nor_the_ineligible():
     packed = [
-        similarity.pack("How do cells divide by mitosis?", "mitosis", ""),
-        similarity.pack("What is mitosis in cells?", "mitosis, cells", ""),
-        similarity.pack("Why do cells divide?", "cells", ""),
-        similarity.pack("What is a sonnet?", "poetry", ""),
+        terms.pack("How do cells divide by mitosis?", "mitosis", ""),
+        terms.pack("What is mitosis in cells?", "mitosis, cells", ""),
+        terms.pack("Why do cells divide?", "cells", ""),
+        terms.pack("What is a sonnet?", "poetry", ""),
     ]
     subjects = [1, 1, 1, 2]
     assert similarity.nearest(packed, subjects, [0])[0][:2] == [1, 2]

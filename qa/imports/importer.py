@@ -41,7 +41,7 @@ from qa.redirects import add_redirects
 from qa.rendering.markdown import render_markdown
 from qa.search import index
 from qa.serving import page_cache
-from qa.suggestions import similarity, store
+from qa.suggestions import store, terms
 
 SEED_SUFFIXES = {".md", ".txt"}
 BATCH_SIZE = 500
@@ -111,8 +111,8 @@ def _parse(item: tuple[Path, str, bytes]) -> Parsed:
     path, digest, data = item
     try:
         seed = parse_seed(data)
-        terms = similarity.pack(seed.question, seed.seo_keywords, seed.seo_description)
-        return Parsed(path, digest, seed, render_markdown(seed.answer), terms)
+        packed = terms.pack(seed.question, seed.seo_keywords, seed.seo_description)
+        return Parsed(path, digest, seed, render_markdown(seed.answer), packed)
     except SeedError as exc:
         return Parsed(path, digest, error=str(exc))
     except Exception as exc:  # noqa: BLE001 — one bad file must never stop the batch

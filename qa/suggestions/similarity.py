@@ -1,20 +1,15 @@
 """Which articles are alike: TF-IDF cosine over the words of their question, SEO keywords and
 description, an article of the same subject counting a little more.
 
-Words are lowercased, stop words dropped and plurals folded; each is hashed into one of 2**20
-columns (CRC-32: the same in the import's worker processes and in the admin) and counted with
-the weight of the part it came from. :func:`pack` turns an article's counts into the bytes that
-``ArticleTerms`` stores; :func:`nearest` builds the TF-IDF matrix of every candidate from those
-bytes and finds each query's neighbours, a few thousand rows at a time.
+Each article's weighted word counts come packed by qa.suggestions.terms, as ``ArticleTerms``
+stores them; :func:`nearest` builds the TF-IDF matrix of every candidate from those bytes and
+finds each query's neighbours, a few thousand rows at a time.
 
 Two cuts keep 36,000 articles to about a second (bench/bench_suggestions.py measures what they
 cost in recall): words in more than 5% of the articles take no part in the comparison, and an
 article looks for neighbours through its ten heaviest words only.
 """
 import multiprocessing
-import re
-import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,10 +17,9 @@ from functools import cached_property
 import numpy as np
 from scipy import sparse
 
-COLUMNS = 2**20
-TERM = np.dtype([("column", "<i4"), ("count", "<f4")])
-# (the part, its weight): the question says what the article is about, the keywords list its topics.
-PART_WEIGHTS = (2.0, 1.0, 0.5)  # question, keywords, description
+from qa.suggestions.terms import COLUMNS
+
+TERM = np.dtype([("column", "<i4"), ("count", "<f4")])  # as qa.suggestions.terms.pack writes them
 SAME_SUBJECT_BOOST = 0.3
 MAX_DOCUMENT_FREQUENCY = 0.05  # of the articles, and never fewer than COMMON_FLOOR
 COMMON_FLOOR = 100  # so that in a small site no word is "common"
@@ -33,49 +27,6 @@ QUERY_TERMS = 10
 CHUNK = 4096
 FEW_QUERIES = 16
 FLOOR = 0.05  # a score below this is no suggestion (1 is the same words)
-
-WORD = re.compile(r"[^\W_]{2,}")
-STOP_WORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers him his how i if in into is it its itself just me more most my no nor
-    not now of off on once only or other our out over own same she should so some such than that the
-    their them then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours
-    explores discusses content overview understanding importance role significance""".split()
-)
-
-_columns: dict[str, int] = {}
-
-
-def _fold(word: str) -> str:
-    """Plural to singular, cheaply: "cells" and "cell", "theories" and "theory" are one word."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def _new_column(word: str) -> int:
-    column = _columns[word] = zlib.crc32(_fold(word).encode()) % COLUMNS
-    return column
-
-
-def pack(question: str, keywords: str, description: str) -> bytes:
-    """An article's weighted word counts, as (column, count) pairs of TERM."""
-    counts: dict[int, float] = {}
-    for text, weight in zip((question, keywords, description), PART_WEIGHTS, strict=True):
-        for word, times in Counter(WORD.findall(text.lower())).items():
-            if word not in STOP_WORDS:
-                column = _columns.get(word)
-                if column is None:
-                    column = _new_column(word)
-                counts[column] = counts.get(column, 0.0) + weight * times
-    terms = np.empty(len(counts), dtype=TERM)
-    terms["column"] = np.fromiter(counts, dtype=np.int32, count=len(counts))
-    terms["count"] = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-    return terms.tobytes()
 
 
 def tfidf_matrix(packed: Sequence[bytes]) -> sparse.csr_matrix:

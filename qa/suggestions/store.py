@@ -13,7 +13,7 @@ from qa.imports.bulk import delete_rows, insert_rows
 from qa.models import MAX_RELATED, SEO, ArticleTerms, Question, RelatedArticle, SuggestedRelated
 from qa.paths import article_path, split_article_path
 from qa.serving import page_cache
-from qa.suggestions import similarity
+from qa.suggestions import terms
 
 IN_CHUNK = 900  # ids per IN (...) list, under every database's parameter limit
 
@@ -24,7 +24,7 @@ def _chunks(values: list, size: int = IN_CHUNK) -> Iterable[list]:
 
 
 def store_terms(pairs: list[tuple[int, bytes]]) -> None:
-    """Replace the stored terms of these articles: (pk, :func:`similarity.pack` bytes)."""
+    """Replace the stored terms of these articles: (pk, :func:`terms.pack` bytes)."""
     delete_rows(ArticleTerms, "question", [pk for pk, _ in pairs])
     insert_rows(ArticleTerms, ["question_id", "terms"], pairs)
 
@@ -32,12 +32,15 @@ def store_terms(pairs: list[tuple[int, bytes]]) -> None:
 def pack_article(pk: int) -> bytes:
     question = Question.objects.filter(pk=pk).values_list("question", flat=True).get()
     seo = SEO.objects.filter(question_id=pk).values_list("page_keywords", "page_description").first() or ("", "")
-    return similarity.pack(question, *seo)
+    return terms.pack(question, *seo)
 
 
 def refresh(pks: Iterable[int] | None = None, workers: int = 1) -> int:
     """Recompute the suggestions of the articles ``pks`` (every article when None) against every
     published one, in ``workers`` processes; return how many suggestions were stored."""
+    # numpy and scipy load here, when suggestions are computed, not in every process that starts.
+    from qa.suggestions import similarity
+
     rows = list(ArticleTerms.objects.order_by().values_list("question_id", "question__subject_id", "terms"))
     live = set(Question.objects.published().order_by().values_list("pk", flat=True))
     position = {pk: i for i, (pk, _, _) in enumerate(rows)}
@@ -50,7 +53,7 @@ def refresh(pks: Iterable[int] | None = None, workers: int = 1) -> int:
             excluded[question_id].add(target_id)
     queries = [pk for pk in wanted if declared[pk] < MAX_RELATED]
     found = similarity.nearest(
-        [terms for _, _, terms in rows],
+        [packed for _, _, packed in rows],
         [subject for _, subject, _ in rows],
         [position[pk] for pk in queries],
         excluded={position[pk]: {position[t] for t in excluded[pk] if t in position} for pk in queries if pk in excluded},
@@ -136,9 +139,9 @@ def hide(question: Question, target_id: int) -> bool:
 
 def pack_all() -> int:
     """Store the terms of every article, from its current text (for a database that has articles
-    from before suggestions, or after a change to similarity.pack); return how many."""
+    from before suggestions, or after a change to terms.pack); return how many."""
     texts = Question.objects.order_by().values_list("pk", "question", "seo__page_keywords", "seo__page_description")
-    pairs = [(pk, similarity.pack(question, keywords or "", description or "")) for pk, question, keywords, description in texts]
+    pairs = [(pk, terms.pack(question, keywords or "", description or "")) for pk, question, keywords, description in texts]
     with transaction.atomic():
         ArticleTerms.objects.all().delete()
         insert_rows(ArticleTerms, ["question_id", "terms"], pairs)
