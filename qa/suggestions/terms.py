@@ -8,7 +8,6 @@ Plain Python: the import's workers and every process that saves an article impor
 import re
 import struct
 import zlib
-from collections import Counter
 
 COLUMNS = 2**20
 # The question says what the article is about, the keywords list its topics.
@@ -46,10 +45,11 @@ def pack(question: str, keywords: str, description: str) -> bytes:
     """An article's weighted word counts, as little-endian (int32 column, float32 count) pairs."""
     counts: dict[int, float] = {}
     for text, weight in zip((question, keywords, description), PART_WEIGHTS, strict=True):
-        for word, times in Counter(WORD.findall(text.lower())).items():
-            if word not in STOP_WORDS:
-                column = _columns.get(word)
-                if column is None:
-                    column = _new_column(word)
-                counts[column] = counts.get(column, 0.0) + weight * times
+        for word in WORD.findall(text.lower()):
+            column = _columns.get(word)
+            if column is None:
+                if word in STOP_WORDS:
+                    continue
+                column = _new_column(word)
+            counts[column] = counts.get(column, 0.0) + weight
     return struct.pack(f"<{'if' * len(counts)}", *(value for pair in counts.items() for value in pair))
