@@ -200,6 +200,42 @@ class RelatedArticle(models.Model):
         return self.target_url
 
 
+class SuggestedRelated(models.Model):
+    """A related article computed from the text (qa.suggestions), shown after the declared links.
+
+    ``hidden`` is an editor's no: the row stays, so that no recomputation suggests it again.
+    """
+
+    # No index of its own: the unique constraint's index starts with it.
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="suggestions", db_index=False)
+    target = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="suggested_for")
+    rank = models.PositiveSmallIntegerField(default=1)
+    hidden = models.BooleanField("hidden", default=False, help_text="An editor said no: never suggested again.")
+
+    class Meta:
+        ordering = ["question", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "target"], name="unique_suggested_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.question_id} → {self.target_id}"
+
+
+class ArticleTerms(models.Model):
+    """An article's weighted terms as qa.suggestions.terms packs them: what suggestions are
+    computed from, kept so that one article's save compares it with the rest without re-reading them."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="terms")
+    terms = models.BinaryField()
+
+    class Meta:
+        verbose_name_plural = "article terms"
+
+    def __str__(self):
+        return f"Terms of {self.question_id}"
+
+
 # Revisions follow the whole article: its answer, SEO fields and related links.
 reversion.register(Answer)
 reversion.register(SEO)

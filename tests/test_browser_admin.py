@@ -125,3 +125,18 @@ def test_the_question_list_and_history_look_right(page, site):
     page.locator(".qa-diff ins", has_text="the-product-rule").wait_for()
     page.screenshot(path=str(ARTIFACTS / "admin-history.png"), full_page=True)
     assert page.errors == []
+
+
+def test_hiding_a_suggested_related_article_from_the_article_form(page, site):
+    from qa.models import SuggestedRelated
+
+    question = SuggestedRelated.objects.filter(hidden=False).order_by("question_id", "rank").first().question
+    page.goto(f"{site}/admin/qa/question/{question.pk}/change/")
+    button = page.locator("fieldset.qa-suggestions button[name=hide]").first
+    target = int(button.get_attribute("value"))
+    button.click()  # posts the change form to the panel's view through formaction
+    page.wait_for_selector(".messagelist .success")
+
+    assert SuggestedRelated.objects.get(question=question, target_id=target).hidden
+    assert page.locator(f"fieldset.qa-suggestions button[value='{target}']").count() == 0
+    assert page.errors == []

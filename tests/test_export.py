@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from qa.imports.exporter import seed_text
 from qa.imports.seedfile import KNOWN_KEYS, RELATED_KEY, decode_answer, parse_seed
-from qa.models import SEO, Answer, Question, RelatedArticle, Subject
+from qa.models import SEO, Answer, ArticleTerms, Question, RelatedArticle, Subject, SuggestedRelated
 from tests.db_snapshot import article_snapshot
 from tests.factories import factory
 from tests.processes import run_command
@@ -82,7 +82,7 @@ def empty_the_database():
     """Leave no content, as after a fresh migrate. In SQL: the ORM's delete() would send a
     signal (and a cache bump) per row, which takes far longer than the import itself."""
     with connection.cursor() as cursor:
-        for model in (RelatedArticle, SEO, Answer, Question, Subject):
+        for model in (SuggestedRelated, ArticleTerms, RelatedArticle, SEO, Answer, Question, Subject):
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 

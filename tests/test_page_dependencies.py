@@ -183,9 +183,13 @@ def test_importing_one_changed_file_reaches_its_dependents_only(client, tmp_path
     warm(client, pages)
     factory.write_seed(tmp_path, "biology", "article-a", id=hash("article-a") % 10_000, title="Retitled A?",
                        question="How do cells divide, retitled?", answer="About article-a, again.")
+    # The cards naming A: B's declared link, and any article whose suggestions show it.
+    naming_a = [path for path in (B, C, D) if f'href="{A}"' in text(client, path)]
+    assert B in naming_a
     call_command("import_seeds", str(tmp_path), "--quiet", stdout=io.StringIO())
-    assert_stale_exactly(client, [A, B, *BIOLOGY, *CATALOGUE], pages)
-    assert "How do cells divide, retitled?" in text(client, B)
+    assert_stale_exactly(client, [A, *naming_a, *BIOLOGY, *CATALOGUE], pages)
+    for path in naming_a:
+        assert "How do cells divide, retitled?" in text(client, path)
 
 
 def test_a_whole_site_flush_makes_every_page_stale(client, site):
@@ -308,10 +312,14 @@ def test_a_change_reaches_two_server_processes_on_their_next_request(new_sqlite_
     ports = [free_port(), free_port()]
     servers = [_serve(db_path, port) for port in ports]
     try:
+        shows_a = {}
         for port in ports:
-            for path in (A, B, C):
+            for path in (A, B, C, "/robots.txt"):
                 _get(port, path)
-                assert _get(port, path)[0] == "hit"
+                state, html = _get(port, path)
+                assert state == "hit"
+                shows_a[path] = f'href="{A}"' in html  # a declared or a suggested card
+        assert shows_a[B]
         factory.write_seed(seeds, "biology", "article-a", id=1, question="How do cells divide, edited?", answer="Second **edition**.")
         subprocess.run(manage_args("import_seeds", seeds, "--quiet"), env=child_env(db_path), cwd=ROOT, check=True, timeout=120)
         time.sleep(1.2)  # PAGE_CACHE_VERSION_TTL
@@ -320,7 +328,8 @@ def test_a_change_reaches_two_server_processes_on_their_next_request(new_sqlite_
             assert state == "miss" and "<strong>edition</strong>" in html
             state, html = _get(port, B)
             assert state == "miss" and "How do cells divide, edited?" in html
-            assert _get(port, C)[0] == "hit"
+            assert _get(port, C)[0] == ("miss" if shows_a[C] else "hit")
+            assert _get(port, "/robots.txt")[0] == "hit"
     finally:
         for server in servers:
             server.terminate()

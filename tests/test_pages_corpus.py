@@ -152,8 +152,9 @@ def test_related_links_with_a_live_target_are_all_shown(corpus_pages):
     failures = []
     for r in each_page(corpus_pages):
         expected = expected_related(r.seed, subjects_of)
-        if r.related != expected:
-            failures.append(f"{r.seed.url}: shown {r.related}, expected {expected}")
+        # The declared links first; suggestions (qa.suggestions) may follow, five cards in all.
+        if r.related[: len(expected)] != expected or len(r.related) > 5:
+            failures.append(f"{r.seed.url}: shown {r.related}, expected {expected} first")
     assert not failures, report(failures)
     assert sum(len(r.related) for r in pages) > 100  # the sample does link within itself
 

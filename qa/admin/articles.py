@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from reversion.admin import VersionAdmin
 
 from qa import article_page, nonanswers
-from qa.admin import editorial, history
+from qa.admin import editorial, history, suggestions
 from qa.admin.edit_guard import EditGuardMixin
 from qa.admin.forms import (
     MoveToSubjectForm,
@@ -41,6 +41,7 @@ from qa.models import MAX_RELATED, SEO, Answer, Question, RelatedArticle, Subjec
 from qa.rendering.markdown import MAX_ANSWER_CHARS
 from qa.search import results
 from qa.serving import changes
+from qa.suggestions import store as suggestion_store
 
 # Set on the request by revision_view: a revert writes the old version to the database before
 # the form is saved, so save_model can no longer read where the article was.
@@ -275,8 +276,12 @@ class QuestionAdmin(EditGuardMixin, EditingPresenceMixin, VersionAdmin):
         if redirect is not None:
             self.message_user(request, f"The old address {redirect.old_path} now redirects here (301).")
 
+    def get_urls(self):
+        return suggestions.urls(self) + super().get_urls()
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        suggestion_store.refresh_article(form.instance)
         if form.has_changed() or any(formset.has_changed() for formset in formsets):
             # What readers see changed (dateModified, sitemaps, feeds); a save that changed nothing does not count.
             form.instance.content_changed_at = timezone.now()

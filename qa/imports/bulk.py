@@ -10,7 +10,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 # Field types whose Python values the database drivers take as they are.
 PLAIN_FIELDS = {
     "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "FloatField",
-    "ForeignKey", "IntegerField", "OneToOneField", "PositiveIntegerField", "SlugField", "TextField",
+    "ForeignKey", "IntegerField", "OneToOneField", "PositiveIntegerField", "PositiveSmallIntegerField",
+    "SlugField", "TextField",
 }
 
 

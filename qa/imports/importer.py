@@ -9,6 +9,9 @@ completes it. A bad file is reported and skipped; the rest of the batch lands.
 Each batch holds the search index's triggers back and indexes its articles once at its end;
 into an empty PostgreSQL index (a first load) the whole index is built once, after the last
 batch (qa.search.index.deferred and needs_rebuild).
+
+The workers also pack each article's terms; once the batches are written, the suggested related
+articles of what the import wrote are computed in one pass (qa.suggestions).
 """
 import ctypes
 import datetime
@@ -32,12 +35,13 @@ from qa.imports import legacy_redirects, subjects
 from qa.imports.bulk import delete_rows, insert_rows, update_rows
 from qa.imports.report import ImportInputError, ImportReport
 from qa.imports.seedfile import MAX_SEED_BYTES, Seed, SeedError, content_hash, parse_seed, too_large
-from qa.models import SEO, Answer, Question, RelatedArticle, Subject
+from qa.models import SEO, Answer, ArticleTerms, Question, RelatedArticle, Subject
 from qa.paths import article_path
 from qa.redirects import add_redirects
 from qa.rendering.markdown import render_markdown
 from qa.search import index
 from qa.serving import changes
+from qa.suggestions import store, terms
 
 SEED_SUFFIXES = {".md", ".txt"}
 BATCH_SIZE = 500
@@ -86,6 +90,7 @@ class Parsed:
     digest: str
     seed: Seed | None = None
     html: str = ""
+    terms: bytes = b""  # for suggested related articles (qa.suggestions)
     error: str = ""
 
 
@@ -106,7 +111,8 @@ def _parse(item: tuple[Path, str, bytes]) -> Parsed:
     path, digest, data = item
     try:
         seed = parse_seed(data)
-        return Parsed(path, digest, seed, render_markdown(seed.answer))
+        packed = terms.pack(seed.question, seed.seo_keywords, seed.seo_description)
+        return Parsed(path, digest, seed, render_markdown(seed.answer), packed)
     except SeedError as exc:
         return Parsed(path, digest, error=str(exc))
     except Exception as exc:  # noqa: BLE001 — one bad file must never stop the batch
@@ -145,6 +151,7 @@ class SeedImporter:
         self.report = ImportReport()
         self.catalogue: Catalogue | None = None  # read by run()
         self.rebuild_index = False
+        self.written: list[int] = []  # the articles this run created or updated
 
     def load_subjects(self, path) -> None:
         subjects.load_subjects(path, self.report, dry_run=self.dry_run)
@@ -183,6 +190,8 @@ class SeedImporter:
                 index.rebuild(connection)
         if self.sync:
             self._sync()
+        if self.written and not self.dry_run:
+            self._suggest()
         if not self.dry_run and self.touched:
             # The pages of what was written, or the whole site past changes.MAX_NAMED_ARTICLES.
             changes.articles_changed(self.touched)
@@ -302,10 +311,12 @@ class SeedImporter:
                     for r in p.seed.related
                 ],
             )
+            insert_rows(ArticleTerms, ["question_id", "terms"], [(pk, p.terms) for pk, p in pairs])
         if old:
             self._record_revisions(pks[len(new) :])
         for pk, parsed in pairs[: len(new)]:
             self.catalogue.by_url[parsed.seed.url] = pk
+        self.written.extend(pks)
         self.report.created += len(new)
         self.report.updated += len(old)
 
@@ -332,7 +343,7 @@ class SeedImporter:
         if returning:
             Question.objects.filter(pk__in=returning).update(status=Question.Status.PUBLISHED)
         # Replaced whole below; the pages are invalidated once, at the end of the import.
-        for model in (Answer, SEO, RelatedArticle):
+        for model in (Answer, SEO, RelatedArticle, ArticleTerms):
             delete_rows(model, "question", pks)
         return list(zip(pks, old, strict=True))
 
@@ -369,6 +380,12 @@ class SeedImporter:
             reversion.set_comment("Updated by import_seeds")
             for question in questions:
                 reversion.add_to_revision(question)
+
+    def _suggest(self) -> None:
+        """Suggested related articles, once per import: for the articles it wrote, or for every
+        article when it wrote most of them (a first import), which costs hardly more."""
+        most = len(self.written) * 2 >= len(self.catalogue.by_url)
+        store.refresh(None if most else self.written, workers=self.workers)
 
     # -- --sync ----------------------------------------------------------------------------
 

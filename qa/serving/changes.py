@@ -134,6 +134,13 @@ def articles_changed(pks: Iterable[int]) -> None:
     record(article_names(pks))
 
 
+def pages_changed(pks: Iterable[int] | None) -> None:
+    """Record a change that shows on these articles' own pages only (their suggested cards);
+    None: on every article's page."""
+    names = article_names(pks) if pks is not None else {SITE}
+    record({name for name in names if name.startswith("path:")} if SITE not in names else names)
+
+
 # -- what this process knows ----------------------------------------------------------------------
 
 
