@@ -107,15 +107,15 @@ class Factory:
     def make_superuser(self, username="admin") -> User:
         return User.objects.create_superuser(username, f"{username}@example.com", PASSWORD)
 
-    def make_editor(self, username="editor") -> User:
+    def make_editor(self, username="editor", first_name="") -> User:
         """A staff member in the Editors group the migration creates."""
-        user = self.make_staff(username)
+        user = self.make_staff(username, first_name=first_name)
         user.groups.add(Group.objects.get(name="Editors"))
         return user
 
-    def make_staff(self, username="staff") -> User:
+    def make_staff(self, username="staff", first_name="") -> User:
         """Staff without any permission."""
-        return User.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=True)
+        return User.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=True, first_name=first_name)
 
     # -- uploads and admin forms ----------------------------------------------------------------
 

@@ -251,3 +251,18 @@ class Page(HTMLParser):
 
 def page_of(response) -> Page:
     return Page(response.content.decode())
+
+
+def watch_errors(page):
+    """Collect a browser page's script errors in ``page.errors``: uncaught ones, and console errors
+    too (a Content-Security-Policy refusal shows up only there); failed requests are left to the
+    tests that check addresses (browsers ask for /favicon.ico on their own). Returns the page."""
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: message.type == "error"
+        and not message.text.startswith("Failed to load resource")
+        and page.errors.append(message.text),
+    )
+    return page

@@ -12,6 +12,7 @@ from qa.models import Question
 from qa.rendering.markdown import render_markdown
 from tests.conftest import requires_chromium
 from tests.factories import PASSWORD
+from tests.html_checks import watch_errors
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTICLE = "/learn/mathematics/questions/what-is-the-product-rule-for-derivatives"
@@ -32,17 +33,8 @@ def site(fixture_site):
 
 @pytest.fixture
 def page(site, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 1000})
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    # Console errors too (a Content-Security-Policy refusal shows up only there), and failed
-    # requests by address; browsers ask for /favicon.ico on their own, which the site lacks.
-    page.on(
-        "console",
-        lambda message: message.type == "error"
-        and not message.text.startswith("Failed to load resource")
-        and page.errors.append(message.text),
-    )
+    page = watch_errors(browser.new_page(viewport={"width": 1440, "height": 1000}))
+    # Failed requests are checked by address below; browsers ask for /favicon.ico on their own.
     page.on(
         "response",
         lambda response: response.status >= 400

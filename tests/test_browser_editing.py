@@ -13,6 +13,7 @@ from qa.admin import presence
 from qa.models import Question
 from tests.conftest import requires_chromium
 from tests.factories import PASSWORD
+from tests.html_checks import watch_errors
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -55,15 +56,7 @@ def open_as(site, browser):
     def open_as(username):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
         contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.on(
-            "console",
-            lambda message: message.type == "error"
-            and not message.text.startswith("Failed to load resource")
-            and page.errors.append(message.text),
-        )
+        page = watch_errors(context.new_page())
         page.goto(f"{site}/admin/login/?next=/admin/")
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)

@@ -36,9 +36,7 @@ class TwoEditorsTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.biology = factory.make_subject("biology")
-        cls.ana = factory.make_editor("ana")
-        cls.ana.first_name = "Ana"
-        cls.ana.save()
+        cls.ana = factory.make_editor("ana", first_name="Ana")
         cls.ben = factory.make_editor("ben")
 
     def setUp(self):

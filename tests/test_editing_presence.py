@@ -23,12 +23,8 @@ class PresenceTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.biology = factory.make_subject("biology")
-        cls.ana = factory.make_editor("ana")
-        cls.ana.first_name = "Ana"
-        cls.ana.save()
-        cls.ben = factory.make_editor("ben")
-        cls.ben.first_name = "Ben"
-        cls.ben.save()
+        cls.ana = factory.make_editor("ana", first_name="Ana")
+        cls.ben = factory.make_editor("ben", first_name="Ben")
         cls.question = factory.make_question(cls.biology, "how-do-cells-divide", body="Cells divide.")
 
     def browser(self, user, **kwargs):
