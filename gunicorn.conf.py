@@ -16,6 +16,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Each worker takes its share of new connections from the kernel (SO_REUSEPORT). Without it, one
+# gthread worker can accept most of a burst of keep-alive connections (nginx's upstream pool, a
+# load generator) and serve them on one core while the other idles: half the rate, and the p99
+# of a queue (bench/bench_floor.py measured runs alternating between 1,000 and 500 req/s).
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 # Recycling a worker now and then bounds any slow leak; the jitter keeps them from restarting together.
