@@ -30,7 +30,7 @@ from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
 from qa.serving import changes
-from qa.serving.changes import CATALOGUE, Knowledge
+from qa.serving.changes import CATALOGUE, Knowledge, listing_name, path_name, subject_name
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,30 @@ except ImportError:  # redis is only needed with REDIS_URL
 # A cache that is down or slow makes pages slower, never broken.
 CACHE_ERRORS = (OSError, RedisError)
 
-# What each cached view's page shows, by the names of qa.serving.changes, filled from the URL's
+# What each cached view's page shows, by the names of qa.serving.changes, from the URL's
 # arguments. Every page also depends on its own path, and a view may add names (depends_on()).
+def _catalogue(**kwargs) -> set[str]:
+    return {CATALOGUE}
+
+
+def _subject_pages(subject, **kwargs) -> set[str]:
+    return {subject_name(subject), listing_name(subject)}
+
+
+def _article(subject, slug) -> set[str]:
+    return {subject_name(subject)}  # the view adds its related cards
+
+
 PAGE_DEPENDENCIES = {
-    "qa:learn-index": (CATALOGUE,),
-    "qa:subject-detail": ("subject:{subject}", "listing:{subject}"),
-    "qa:question-detail": ("subject:{subject}",),
-    "qa:feed": (CATALOGUE,),
-    "qa:subject-feed": ("subject:{subject}", "listing:{subject}"),
-    "qa:sitemap-index": (CATALOGUE,),
-    "qa:sitemap-pages": (CATALOGUE,),
-    "qa:sitemap-subject": ("subject:{subject}", "listing:{subject}"),
-    "qa:robots-txt": (),
+    "qa:learn-index": _catalogue,
+    "qa:subject-detail": _subject_pages,
+    "qa:question-detail": _article,
+    "qa:feed": _catalogue,
+    "qa:subject-feed": _subject_pages,
+    "qa:sitemap-index": _catalogue,
+    "qa:sitemap-pages": _catalogue,
+    "qa:sitemap-subject": _subject_pages,
+    "qa:robots-txt": lambda: set(),
 }
 DEPENDENCIES = "_qa_page_dependencies"  # on the request: the names its page shows
 KNOWLEDGE = "_qa_knowledge"  # on the request: what the process knew when it began
@@ -189,7 +201,7 @@ class PageCacheMiddleware:
             response = entry.response
             response["X-Page-Cache"] = "hit"
         else:
-            deps = {f"path:{request.path}", *(name.format(**match.kwargs) for name in PAGE_DEPENDENCIES[match.view_name])}
+            deps = {path_name(request.path), *PAGE_DEPENDENCIES[match.view_name](**match.kwargs)}
             setattr(request, DEPENDENCIES, deps)
             response = self.get_response(request)
             if not is_shareable(response):
