@@ -313,14 +313,18 @@ class ContentChange(models.Model):
 
 
 class RenderedArticle(models.Model):
-    """An article page's parts that do not change per request, rendered once (qa.article_page).
+    """The published article page at ``path``: its parts that do not change per request, rendered
+    once (qa.article_page).
 
     ``before`` and ``after`` surround the answer's HTML (read from Answer.html, not copied here);
     ``head`` holds the meta tags and JSON-LD. They are current while none of ``dependencies``
-    (space-separated change names) changed after ``seq``, and ``format`` matches the templates.
+    (space-separated change names, ``path:<path>`` among them) changed after ``seq``, and
+    ``format`` matches the templates. ``path`` is the article's when stored: a reader's request
+    finds its page by path.
     """
 
     question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True, related_name="rendered")
+    path = models.CharField(max_length=400)
     format = models.CharField(max_length=32)
     seq = models.PositiveBigIntegerField()
     dependencies = models.TextField()
@@ -331,6 +335,7 @@ class RenderedArticle(models.Model):
 
     class Meta:
         verbose_name = "rendered article"
+        constraints = [models.UniqueConstraint(fields=["path"], name="unique_rendered_article_path")]
 
     def __str__(self):
         return f"Rendered parts of {self.question_id}"

@@ -273,6 +273,36 @@ def test_stored_parts_are_never_served_for_an_unpublished_article(client, site, 
     assert client.get(A).status_code == 404
 
 
+def test_a_path_left_by_one_article_serves_the_one_that_takes_it(client, site, settings):
+    settings.PAGE_CACHE = False
+    assert "How do cells divide?" in text(client, A)
+    leaving, arriving = site[A], site[C]
+    leaving.slug = "article-a-old"
+    leaving.save()
+    arriving.slug = "article-a"
+    arriving.save()
+    assert "What is a gene?" in text(client, A)
+    assert "How do cells divide?" in text(client, "/learn/biology/questions/article-a-old")
+    assert set(RenderedArticle.objects.values_list("path", flat=True)) >= {A, "/learn/biology/questions/article-a-old"}
+
+
+def test_a_stored_page_is_found_by_its_path_in_one_query_and_deleted_once_its_article_left(
+    client, site, settings, django_assert_num_queries
+):
+    settings.PAGE_CACHE = False
+    client.get(D)
+    changes.current()
+    with django_assert_num_queries(1):
+        assert client.get(D).status_code == 200
+    question = site[D]
+    question.slug = "article-d-moved"
+    question.save()
+    changes.current()
+    assert client.get(D).status_code == 404  # the stored row's path changed: it is read, found gone, deleted
+    assert not RenderedArticle.objects.filter(path=D).exists()
+    assert client.get("/learn/biology/questions/article-d-moved").status_code == 200
+
+
 # -- two server processes -------------------------------------------------------------------------
 
 

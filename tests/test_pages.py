@@ -16,9 +16,10 @@ from tests.html_checks import Page, page_of
 
 pytestmark = pytest.mark.django_db
 
-# The article with its answer and stored parts; when they are stale, also the article with its
-# subject and SEO, its related links, their targets and the storing of the parts anew.
-ARTICLE_QUERIES, RENDER_QUERIES = 1, 4
+# The stored parts with the answer; when they are stale, also the article with its subject and
+# SEO, its related links, their targets and the storing of the parts anew (freeing the path, then
+# writing the row).
+ARTICLE_QUERIES, RENDER_QUERIES = 1, 5
 
 
 @pytest.fixture(autouse=True)

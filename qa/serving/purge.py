@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from qa.models import Question, RenderedArticle
-from qa.paths import article_path, subject_path
+from qa.paths import subject_path
 from qa.serving.changes import CATALOGUE, SITE
 from qa.views import QUESTIONS_PER_PAGE
 
@@ -43,9 +43,9 @@ def _articles_showing(names: set[str]) -> set[str]:
     if not names:
         return set()
     matches = functools.reduce(operator.or_, (Q(dependencies__contains=name) for name in names))
-    rows = RenderedArticle.objects.filter(matches).values_list("dependencies", "question__subject__slug", "question__slug")
+    rows = RenderedArticle.objects.filter(matches).values_list("dependencies", "path")
     # "slug:cell" is also in "slug:cells": keep the exact names.
-    return {article_path(subject, slug) for dependencies, subject, slug in rows if names & set(dependencies.split())}
+    return {path for dependencies, path in rows if names & set(dependencies.split())}
 
 
 def changed_paths(names: Iterable[str]) -> list[str]:
