@@ -4,16 +4,18 @@ Builds a site-sized database (bench/corpus.py: 36,000 seed files made from the r
 SQLite and on PostgreSQL, starts gunicorn with the repository's gunicorn.conf.py, the page cache
 off (PAGE_CACHE=0) and a URL conf that adds the minimal view, defined here: one query and a 12 KB
 template, behind the same middleware. Then, at each connection count, wrk loads the minimal view
-and the article page in turn. Prints a markdown table (req/s, p50, p99, the article's share of
-the minimal view's rate) and the CPU each costs per request in-process, and replaces its section
-in bench/RESULTS.md.
+and the article page in turn, for a few rounds (ABBA order), since this shared machine's speed
+drifts by a third within minutes. Prints a markdown table (the median of the rounds' req/s, p50
+and p99, the range of req/s, the article's share of the minimal view's rate) and the CPU each
+costs per request in-process, and replaces its section in bench/RESULTS.md.
 
-    .venv/bin/python bench/bench_floor.py [--articles 36000] [--duration 10] [--connections 16,64]
-        [--databases sqlite,postgresql] [--output bench/RESULTS.md]
+    .venv/bin/python bench/bench_floor.py [--articles 36000] [--duration 10] [--rounds 3]
+        [--connections 16,64] [--databases sqlite,postgresql] [--output bench/RESULTS.md]
 """
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,6 +86,8 @@ for path in PATHS:
 
 @dataclass
 class Row:
+    """One view at one connection count: the median of the rounds, the range of their rates."""
+
     database: str
     view: str
     connections: int
@@ -91,6 +95,14 @@ class Row:
     p50: float
     p99: float
     errors: int
+    rps_low: float
+    rps_high: float
+
+    @classmethod
+    def of_rounds(cls, database, view, connections, runs: list[tuple]) -> "Row":
+        rates = [run[0] for run in runs]
+        return cls(database, view, connections, statistics.median(rates), statistics.median(run[1] for run in runs),
+                   statistics.median(run[2] for run in runs), sum(run[3] for run in runs), min(rates), max(rates))
 
 
 def pick_article(env) -> tuple[str, int]:
@@ -116,6 +128,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=36_000, help="seed files in the corpus (bench/corpus.py)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each view at each connection count")
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")], default=[16, 64])
     parser.add_argument("--databases", type=lambda s: s.split(","), default=["sqlite", "postgresql"])
     parser.add_argument(
@@ -158,13 +171,19 @@ def main():
             server = bench.start_gunicorn(env, port)
             try:
                 fetch(f"http://127.0.0.1:{port}{article}")  # its parts are rendered and stored once
+                views = {"minimal view": MINIMAL_PATH, "article, uncached": article}
                 for connections in args.connections:
-                    for view, path in (("minimal view", MINIMAL_PATH), ("article, uncached", article)):
-                        (rps, p50, p99, errors), command = wrk(f"http://127.0.0.1:{port}{path}", connections, args.duration)
-                        rows.append(Row(database, view, connections, rps, p50, p99, errors))
-                        commands.append(f"{command}   # {database}, {view}")
-                        print(f"  {view:<18} c={connections:<3} {rps:>8,.0f} req/s  p50 {p50:5.1f} ms  "
-                              f"p99 {p99:5.1f} ms  errors {errors}", flush=True)
+                    runs, argv = {view: [] for view in views}, {}
+                    for n in range(args.rounds):
+                        for view in (views if n % 2 == 0 else reversed(views)):
+                            result, argv[view] = wrk(f"http://127.0.0.1:{port}{views[view]}", connections, args.duration)
+                            runs[view].append(result)
+                            rps, p50, p99, errors = result
+                            print(f"  {view:<18} c={connections:<3} {rps:>8,.0f} req/s  p50 {p50:5.1f} ms  "
+                                  f"p99 {p99:5.1f} ms  errors {errors}", flush=True)
+                    for view in views:
+                        rows.append(Row.of_rounds(database, view, connections, runs[view]))
+                        commands.append(f"{argv[view]}   # {database}, {view}, {args.rounds} rounds")
             finally:
                 stop(server)
         commands = bench.commands + commands
@@ -176,11 +195,13 @@ def main():
 
 def report(rows: list[Row], cpu) -> tuple[str, list[str]]:
     minimal = {(r.database, r.connections): r.rps for r in rows if r.view == "minimal view"}
-    lines = ["| Database | View | Conns | Req/s | p50 ms | p99 ms | Errors | vs minimal |", "|---|---|--:|--:|--:|--:|--:|--:|"]
+    lines = ["| Database | View | Conns | Req/s | Req/s range | p50 ms | p99 ms | Errors | vs minimal |",
+             "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
     checks = []
     for r in rows:
         share = r.rps / minimal[r.database, r.connections]
-        lines.append(f"| {r.database} | {r.view} | {r.connections} | {r.rps:,.0f} | {r.p50:.2f} | {r.p99:.2f} | {r.errors} | {share:.2f} |")
+        lines.append(f"| {r.database} | {r.view} | {r.connections} | {r.rps:,.0f} | {r.rps_low:,.0f}–{r.rps_high:,.0f} | "
+                     f"{r.p50:.2f} | {r.p99:.2f} | {r.errors} | {share:.2f} |")
         if r.view != "minimal view" and r.connections == 16:
             ok = share >= 0.9 and r.p99 <= 30 and r.errors == 0
             checks.append(f"- {'PASS' if ok else 'FAIL'} {r.database}, 16 connections: {share:.2f} × the minimal view, "
@@ -195,7 +216,8 @@ def write_results(args, table, checks, commands, article, load_before) -> None:
 
 {args.articles:,} articles (bench/corpus.py), gunicorn with the repository's gunicorn.conf.py
 ({os.cpu_count()} cores: as many workers, 2 threads each), the page cache off, wrk over 127.0.0.1 for
-{args.duration} s per run after a 2 s warm-up, the two views in turn. The minimal view is one query and
+{args.duration} s per run after a 2 s warm-up, the two views in turn, {args.rounds} rounds in ABBA order;
+each figure is the median of the rounds. The minimal view is one query and
 a 12 KB template behind the same middleware (defined in bench/bench_floor.py). The article is
 `{article}`, with five related cards; its stored parts (qa/article_page.py) were made by its first
 request. Load average before: {' '.join(load_before)}; after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}.
@@ -207,7 +229,7 @@ request. Load average before: {' '.join(load_before)}; after: {' '.join(Path('/p
 {chr(10).join(checks)}
 
 ```
-{PYTHON} bench/bench_floor.py --articles {args.articles} --duration {args.duration} --connections {','.join(map(str, args.connections))} --databases {','.join(args.databases)}
+{PYTHON} bench/bench_floor.py --articles {args.articles} --duration {args.duration} --rounds {args.rounds} --connections {','.join(map(str, args.connections))} --databases {','.join(args.databases)}
 {chr(10).join(commands)}
 ```
 """
