@@ -119,6 +119,20 @@ else:
     # An unreachable server must fail a request in seconds (a 503, qa/serving/unavailable.py), not hang it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
 
+
+def prepared_statements(options: dict) -> dict:
+    """Server-side binding with prepared statements: once a connection has run a query five times,
+    PostgreSQL keeps its plan instead of planning it on every run (the article page's query took
+    longer to plan than to run). Turn off with DB_PREPARED_STATEMENTS=0 behind a pooler in
+    transaction mode, which cannot keep a session's prepared statements."""
+    if os.environ.get("DB_PREPARED_STATEMENTS", "1") == "1":
+        options.update(server_side_binding=True, prepare_threshold=5)
+    return options
+
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    prepared_statements(DATABASES["default"]["OPTIONS"])
+
 # A read replica (PostgreSQL streaming replication) takes the readers' queries; writes and every
 # request of a logged-in editor stay on the primary (qa/serving/db_router.py, docs/scaling.md).
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -128,6 +142,7 @@ if DATABASE_REPLICA_URL:
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
+    prepared_statements(DATABASES["replica"].setdefault("OPTIONS", {}))
     # The replica has no test database of its own: in tests it is the primary's.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["qa.serving.db_router.PrimaryReplicaRouter"]

@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 from django.contrib.redirects.models import Redirect
 from django.core.management import call_command
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -414,3 +415,14 @@ def test_a_whole_site_flush_purges_everything(settings, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         changes.flush_site()
     assert purged == [(["*"], ["site"])]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_page_query_keeps_its_plan_on_postgresql(client, site, settings):
+    settings.PAGE_CACHE = False
+    for _ in range(6):
+        assert client.get(A).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any("qa_renderedarticle" in statement and "r.path" in statement for statement in statements), statements
