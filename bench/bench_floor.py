@@ -235,10 +235,12 @@ request. Load average before: {' '.join(load_before)}; after: {' '.join(Path('/p
 """
     text = args.output.read_text() if args.output.exists() else ""
     start = text.find(SECTION)
-    if start >= 0:
-        nxt = re.search(r"^## ", text[start + len(SECTION):], flags=re.M)
-        text = text[:start] + (text[start + len(SECTION) + nxt.start():] if nxt else "")
-    args.output.write_text(text.rstrip("\n") + "\n\n" + section)
+    if start < 0:  # the first run appends its section; later runs replace it where it stands
+        args.output.write_text(text.rstrip("\n") + "\n\n" + section)
+        return
+    nxt = re.search(r"^## ", text[start + len(SECTION):], flags=re.M)
+    rest = text[start + len(SECTION) + nxt.start():] if nxt else ""
+    args.output.write_text(text[:start] + section + ("\n" + rest if rest else ""))
 
 
 if __name__ == "__main__":
